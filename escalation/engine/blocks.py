@@ -1,0 +1,100 @@
+"""Many trials: fixed-size blocks, one random stream per block, any number of workers.
+
+Trials are cut into blocks of :data:`BLOCK_SIZE`. Block ``i`` is always played with the stream
+``SeedSequence(seed).spawn(...)[i]``, whichever process plays it, and block results are put
+back in block order, so the same seed gives the same numbers for any ``workers``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+import numpy as np
+
+from escalation.model.crisis import BlockResult, CrisisModel
+from escalation.model.plan import Plan
+from escalation.scenario.load import scenario_hash
+from escalation.scenario.schema import Scenario
+
+#: Trials per block. Fixed, so results never depend on how work is split among workers.
+BLOCK_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """One block: its position, its first trial, its size, and its stream's seed."""
+
+    index: int
+    start: int
+    size: int
+    seed: int
+
+
+def block_specs(trials: int, seed: int, block_size: int = BLOCK_SIZE) -> list[BlockSpec]:
+    """Cut ``trials`` into blocks, each with a seed spawned from ``SeedSequence(seed)``."""
+    if trials < 1:
+        raise ValueError("trials must be at least 1")
+    count = -(-trials // block_size)
+    children = np.random.SeedSequence(seed).spawn(count)
+    specs = []
+    for index, child in enumerate(children):
+        words = child.generate_state(4, dtype=np.uint32)
+        block_seed = int.from_bytes(words.tobytes(), "little")
+        start = index * block_size
+        specs.append(BlockSpec(index, start, min(block_size, trials - start), block_seed))
+    return specs
+
+
+_PLANS: dict[str, Plan] = {}
+
+
+def _plan_for(scenario: Scenario) -> Plan:
+    """Compile a scenario once per process, keyed by its content hash."""
+    key = scenario_hash(scenario)
+    if key not in _PLANS:
+        if len(_PLANS) >= 8:  # a sweep's points: keep memory bounded
+            _PLANS.clear()
+        _PLANS[key] = Plan.from_scenario(scenario)
+    return _PLANS[key]
+
+
+def play_block(scenario: Scenario, spec: BlockSpec) -> BlockResult:
+    """Play one block of trials."""
+    model = CrisisModel(_plan_for(scenario), spec.size, spec.seed)
+    return model.play()
+
+
+def play_blocks(
+    scenario: Scenario,
+    specs: list[BlockSpec],
+    workers: int = 1,
+    on_block: Callable[[BlockSpec], None] | None = None,
+) -> list[BlockResult]:
+    """Play blocks in this process (``workers == 1``) or in a pool; results in block order."""
+    results: list[BlockResult | None] = [None] * len(specs)
+    for spec, result in _iterate(scenario, specs, workers):
+        results[spec.index - specs[0].index] = result
+        if on_block is not None:
+            on_block(spec)
+    return results  # type: ignore[return-value]
+
+
+def _iterate(
+    scenario: Scenario, specs: list[BlockSpec], workers: int
+) -> Iterator[tuple[BlockSpec, BlockResult]]:
+    if workers <= 1 or len(specs) == 1:
+        for spec in specs:
+            yield spec, play_block(scenario, spec)
+        return
+    workers = min(workers, len(specs))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(play_block, scenario, spec): spec for spec in specs}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

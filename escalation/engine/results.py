@@ -1,0 +1,231 @@
+"""The result of a run: trials and timeline as DataFrames, summaries, figures, atomic files.
+
+:func:`assemble` turns block results into one table of trials (inputs beside outcomes, one row
+per trial, EMA-Workbench style) and one timeline. :class:`RunResult` computes summaries on
+demand and writes the five output files into a folder that appears only once complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from escalation import analysis, charts
+from escalation.model.crisis import BlockResult
+from escalation.model.plan import Plan
+from escalation.scenario.schema import Scenario
+
+#: Files a run folder holds; the folder appears only when all are written.
+RUN_FILES = ("trials.parquet", "timeline.csv", "summary.csv", "run.json", "report.html")
+
+
+class OutputError(Exception):
+    """Results could not be written; nothing partial was left behind."""
+
+
+def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Join block results, in block order, into the trials table and the timeline."""
+    outcomes = plan.outcomes
+    violent = plan.violent
+    rung_ids = np.array([rung.id for rung in plan.rungs], dtype=object)
+    columns: dict[str, Any] = {}
+    n = sum(len(b.outcome) for b in blocks)
+    columns["trial"] = np.arange(n, dtype=np.int64)
+    for name in plan.parameter_columns():
+        columns[name] = np.concatenate([b.parameters[name] for b in blocks])
+    columns["type"] = pd.Categorical.from_codes(
+        np.concatenate([b.types for b in blocks]), categories=plan.types
+    )
+    columns["outcome"] = pd.Categorical.from_codes(
+        np.concatenate([b.outcome for b in blocks]), categories=outcomes
+    )
+    columns["outcome_day"] = np.concatenate([b.outcome_day for b in blocks])
+    columns["peak_rung"] = pd.Categorical.from_codes(
+        np.concatenate([b.peak for b in blocks]), categories=list(rung_ids)
+    )
+    for name in ("sanctions", "aid", "granted"):
+        columns[name] = np.concatenate([getattr(b, name) for b in blocks])
+    first = np.concatenate([b.first_day for b in blocks], axis=1)
+    for index, name in enumerate(violent):
+        days = first[index]
+        columns[f"day_{name}"] = pd.array(np.where(days >= 0, days, 0), dtype="Int64")
+        columns[f"day_{name}"][days < 0] = pd.NA
+    trials = pd.DataFrame(columns)
+
+    rung_counts = sum(b.rung_counts for b in blocks)
+    ended_counts = sum(b.ended_counts for b in blocks)
+    outcome_counts = sum(b.outcome_counts for b in blocks)
+    timeline: dict[str, Any] = {"day": np.arange(plan.horizon + 1)}
+    for r, rung in enumerate(plan.rungs):
+        if rung.absorbing:
+            continue  # an absorbing rung holds no live trial; it shows as an ended share
+        timeline[f"rung:{rung.id}"] = rung_counts[:, r] / n
+    timeline["ended:settlement"] = ended_counts[:, 0] / n
+    timeline["ended:stand_down"] = ended_counts[:, 1] / n
+    for r, rung in enumerate(plan.rungs):
+        if rung.absorbing:
+            timeline[f"ended:{rung.outcome}"] = outcome_counts[:, outcomes.index(rung.outcome)] / n
+    for o, name in enumerate(outcomes):
+        timeline[f"outcome:{name}"] = outcome_counts[:, o] / n
+    return trials, pd.DataFrame(timeline)
+
+
+@dataclass
+class RunResult:
+    """Trials, timeline and metadata of a run, with summaries and figures on demand."""
+
+    scenario: Scenario
+    trials: pd.DataFrame
+    timeline: pd.DataFrame
+    parameters: list[str]
+    info: dict[str, Any] = field(default_factory=dict)
+    level: float = 0.95
+
+    @property
+    def outcomes(self) -> list[str]:
+        """Outcome classes in report order."""
+        return self.scenario.outcomes
+
+    @property
+    def violent(self) -> list[str]:
+        """Violent outcome classes in ladder order."""
+        return self.scenario.violent_outcomes
+
+    @property
+    def focus(self) -> str | None:
+        """The outcome the report's survival curve and drivers look at.
+
+        The gravest outcome the challenger can choose (full-scale invasion in dec2021); rungs
+        only events reach (a clash) are rarer and say less about the challenger's choice.
+        """
+        chosen = [r.outcome for r in self.scenario.ladder if r.outcome and r.choosable]
+        return chosen[-1] if chosen else (self.violent[-1] if self.violent else None)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row per outcome: count, probability and its Wilson interval."""
+        return analysis.outcome_summary(self.trials, self.outcomes, self.level)
+
+    @cached_property
+    def timing(self) -> pd.DataFrame:
+        """One row per violent outcome: how many trials reached it, the median day, interval."""
+        return analysis.timing_summary(self.trials, self.violent, self.level)
+
+    def drivers(self, outcome: str | None = None) -> pd.DataFrame:
+        """Which uncertain parameters move the chance of ``outcome`` (default: the focus)."""
+        outcome = outcome or self.focus
+        varying = [p for p in self.parameters if self.trials[p].nunique() > 1]
+        return analysis.drivers(self.trials, varying, outcome, self.level)
+
+    def survival(self, outcome: str | None = None) -> pd.DataFrame:
+        """Share of trials that have not reached ``outcome`` by each day."""
+        outcome = outcome or self.focus
+        return analysis.survival(self.trials, f"day_{outcome}", self.scenario.horizon, self.level)
+
+    def figures(self) -> dict[str, Any]:
+        """The report's plotly figures by name."""
+        colors = charts.outcome_colors(self.outcomes, self.violent)
+        figures = {
+            "outcomes": charts.outcome_figure(self.summary, self.violent, colors),
+            "timeline": charts.timeline_figure(self.timeline, self.violent, colors),
+        }
+        if self.focus:
+            label = self.focus.replace("_", " ")
+            figures["survival"] = charts.survival_figure(
+                self.survival(), label, colors.get(self.focus, "#d73027")
+            )
+            figures["drivers"] = charts.drivers_figure(self.drivers(), self.focus)
+        return figures
+
+    def write(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write the five files into ``out``, atomically: all of them or nothing.
+
+        Files are written into a hidden temporary folder beside ``out`` and the folder is
+        renamed into place at the end, so an interrupted or failed write leaves no folder that
+        looks complete.
+        """
+        out = Path(out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+            raise OutputError(f"{out} already exists and is not empty; choose another --out")
+        parent = out.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+        except OSError as error:
+            raise OutputError(f"cannot create {parent}: {error.strerror}") from None
+        try:
+            self._write_files(staging)
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(staging, out)
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise OutputError(f"cannot write results to {out}: {error.strerror}") from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return out
+
+    def _write_files(self, folder: Path) -> None:
+        self.trials.to_parquet(folder / "trials.parquet", index=False)
+        self.timeline.to_csv(folder / "timeline.csv", index=False, float_format="%.6g")
+        self.summary.to_csv(folder / "summary.csv", index=False, float_format="%.6g")
+        (folder / "run.json").write_text(json.dumps(self.info, indent=2, default=str) + "\n")
+        self.write_report(folder / "report.html")
+
+    def write_report(self, path: str | Path) -> Path:
+        """Write the self-contained HTML report."""
+        figures = self.figures()
+        focus = (self.focus or "").replace("_", " ")
+        n = len(self.trials)
+        items = [
+            (
+                "How the crisis ends",
+                figures["outcomes"],
+                f"Share of {n:,} trials ending in each outcome, with 95% Wilson intervals "
+                "(the Monte Carlo uncertainty, not the uncertainty of the model itself).",
+            ),
+            (
+                "The crisis over time",
+                figures["timeline"],
+                "Top: where live trials stand on the ladder each day, and the shares that have "
+                "ended. Bottom: how trials would be classified if the horizon were that day.",
+            ),
+        ]
+        if "survival" in figures:
+            items.append(
+                (
+                    f"Days without {focus}",
+                    figures["survival"],
+                    f"Share of trials that have not reached {focus} by each day, with a 95% band.",
+                )
+            )
+            items.append(
+                (
+                    f"What drives {focus}",
+                    figures["drivers"],
+                    f"P({focus}) among trials in the top third of each uncertain parameter minus "
+                    "the bottom third, with 95% intervals. Associations in the model, not causes "
+                    "in the world.",
+                )
+            )
+        tables = [("Outcomes", self.summary), ("Timing of violent outcomes", self.timing)]
+        scenario = self.scenario
+        intro = (
+            f"{scenario.title or scenario.name}. {n:,} trials, seed {self.info.get('seed')}, "
+            f"horizon {scenario.horizon} days"
+            + (f" from {scenario.date.isoformat()}" if scenario.date else "")
+            + "."
+        )
+        return charts.write_report(
+            path, f"escalation: {scenario.name}", items, tables=tables, intro=intro
+        )

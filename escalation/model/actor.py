@@ -1,0 +1,173 @@
+"""Actors: Mesa agents whose state is a set of arrays over the trials of a block.
+
+An :class:`Actor` carries out its policies each day; the :class:`Challenger` also chooses its
+move on the ladder. Neither knows any actor by name: the plan tells them positions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from escalation.model.crisis import CrisisModel
+    from escalation.model.plan import PolicyPlan
+
+#: The challenger's first two options; option ``2 + j`` is climbing to rung ``j``.
+END, HOLD = 0, 1
+
+
+def as_array(value: np.ndarray | float, n: int) -> np.ndarray:
+    """A float view of ``value`` broadcast to ``(n,)``, without copying arrays."""
+    return np.broadcast_to(np.asarray(value, dtype=float), (n,))
+
+
+class Actor(mesa.Agent):
+    """A state or bloc: its material state over trials, and the policies it carries out.
+
+    Attributes are arrays of shape ``(n,)``, one value per trial: ``forces`` it can commit,
+    ``capability`` to resist (its base plus aid delivered), ``aid`` delivered to it,
+    ``sanctions`` in force against it, ``reinforcement`` on its territory.
+    """
+
+    def __init__(self, model: CrisisModel, key: str, index: int) -> None:
+        super().__init__(model)
+        n = model.n
+        self.key = key
+        self.index = index
+        self.forces = np.zeros(n)
+        self.capability = np.zeros(n)
+        self.aid = np.zeros(n)
+        self.sanctions = np.zeros(n)
+        self.reinforcement = np.zeros(n)
+        self.policies: list[int] = [
+            p for p, policy in enumerate(model.plan.policies) if policy.actor == index
+        ]
+
+    def publish(self) -> None:
+        """Put this actor's arrays into the model's environment for expressions."""
+        env = self.model.env
+        for name in ("forces", "capability", "aid", "sanctions", "reinforcement"):
+            env[f"{self.key}.{name}"] = getattr(self, name)
+
+    def refresh(self) -> None:
+        """Recompute forces and capability from their expressions for today."""
+        plan = self.model.plan
+        n = self.model.n
+        self.forces[:] = as_array(plan.forces[self.index](self.model.env), n)
+        self.capability[:] = as_array(plan.capability[self.index](self.model.env), n) + self.aid
+
+    def step(self) -> None:
+        """Carry out this actor's policies whose conditions hold today."""
+        for p in self.policies:
+            self.model.play_policy(p)
+
+
+class Challenger(Actor):
+    """The actor with demands: at each decision opportunity it ends, holds, or climbs.
+
+    Its options are: end the crisis (take what was granted), hold its rung, or climb to any
+    higher rung it may choose. Its choice is a logit (quantal response) over the options'
+    expected utilities, drawn with the Gumbel-max trick: the option with the largest
+    ``lambda * U + Gumbel noise`` is taken, which picks option j with probability
+    ``exp(lambda U_j) / sum_k exp(lambda U_k)``.
+    """
+
+    def __init__(self, model: CrisisModel, key: str, index: int) -> None:
+        super().__init__(model, key, index)
+        n = model.n
+        self.rung = np.full(n, model.plan.start_rung, dtype=np.int64)
+        self.peak = self.rung.copy()
+        self.granted = np.zeros(n)
+
+    def publish(self) -> None:
+        """Also publish the rung, the peak and the share of demands granted."""
+        super().publish()
+        env = self.model.env
+        env[f"{self.key}.rung"] = self.rung
+        env[f"{self.key}.peak"] = self.peak
+        env[f"{self.key}.granted"] = self.granted
+
+    def step(self) -> None:
+        """Carry out own policies, then decide where a decision opportunity arises."""
+        super().step()
+        self.decide()
+
+    def utilities(self) -> np.ndarray:
+        """Expected utility of every option, shape ``(2 + R, n)``, in stake units.
+
+        With ``g`` the granted share of the stake ``S`` and ``u`` the unmet share:
+
+        - end: ``S g - A u``, keep what was granted, pay the audience cost ``A`` on the rest;
+        - hold rung r: ``S g + h S u - W c_r - T_r``, hope ``h`` for the rest, pay ``W`` days of
+          the rung's holding cost ``c_r`` and the expected cost ``T_r`` of threats that fire there;
+        - climb to rung j: ``S g + P_j G_j S u - K_j - W c_j - T_j``: win the rung's gain ``G_j``
+          of the unmet demands with contest probability ``P_j``, pay its cost ``K_j``.
+
+        Options that are not open (lower rungs, rungs nobody chooses) get ``-inf``.
+        """
+        model = self.model
+        plan = model.plan
+        env = model.env
+        n = model.n
+        cols = np.arange(n)
+        rung = self.rung
+        granted = self.granted
+        unmet = np.maximum(float(plan.demand_weights.sum()) - granted, 0.0)
+        stake = as_array(plan.stake(env), n)
+        audience = as_array(plan.audience_cost(env), n)
+        hope = as_array(plan.hope(env), n)
+        planning = as_array(plan.planning_days(env), n)
+        k = as_array(plan.decisiveness(env), n)
+
+        gain, force, cost, hold_cost = model.rung_terms()  # each (R, n)
+        threats = model.expected_threats()  # (R, n)
+        target = model.actors[plan.target]
+        p_success = contest(force * self.forces, target.capability, k)
+
+        kept = stake * granted
+        out = np.empty((2 + len(plan.rungs), n))
+        out[END] = kept - audience * unmet
+        out[HOLD] = (
+            kept + hope * stake * unmet - planning * hold_cost[rung, cols] - threats[rung, cols]
+        )
+        climb = out[2:]
+        np.multiply(p_success * gain, stake * unmet, out=climb)
+        climb += kept
+        climb -= cost + planning * hold_cost + threats
+        higher = np.arange(len(plan.rungs))[:, None] > rung[None, :]
+        climb[~(higher & model.choosable[:, None])] = -np.inf
+        return out
+
+    def decide(self) -> None:
+        """Take a decision in the live trials that have an opportunity today."""
+        model = self.model
+        plan = model.plan
+        n = model.n
+        rate = as_array(plan.decision_rate(model.env), n)
+        chance = model.live & (model.draws[model.ROW_DECIDE] < rate)
+        if not chance.any():
+            return
+        lam = as_array(plan.rationality(model.env), n)
+        scores = lam * self.utilities()
+        # lambda = 0 with an option closed gives 0 * -inf = nan: closed stays closed.
+        scores[np.isnan(scores)] = -np.inf
+        scores += model.gumbel()
+        choice = np.argmax(scores, axis=0)
+        climb = chance & (choice >= 2)
+        self.rung[:] = np.where(climb, choice - 2, self.rung)
+        model.end_trials(chance & (choice == END))
+        model.after_move()
+
+
+def contest(attack: np.ndarray, defence: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Contest success function ``a^k / (a^k + d^k)``; 0 when both sides are 0."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a = np.power(np.maximum(attack, 0.0), k)
+        d = np.power(np.maximum(defence, 0.0), k)
+        total = a + d
+        p = np.divide(a, total, out=np.zeros_like(a), where=total > 0)
+    # inf/inf (absurd forces) -> nan; the side with the larger force wins.
+    return np.where(np.isnan(p), (attack > defence).astype(float), p)

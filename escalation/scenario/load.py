@@ -1,0 +1,51 @@
+"""From a YAML file, or a dict, to a checked :class:`~escalation.scenario.schema.Scenario`.
+
+Every mistake comes out as one :class:`~escalation.scenario.yamlio.InputError` naming the file,
+the line and the field, so the command line can print it and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from escalation.scenario.check import ScenarioCheckError, check_scenario
+from escalation.scenario.schema import Scenario
+from escalation.scenario.yamlio import InputError, LineMap, format_loc, read_yaml, validation_error
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and cross-check a scenario file."""
+    data, lines = read_yaml(path)
+    return scenario_from_dict(data, file=str(path), lines=lines)
+
+
+def scenario_from_dict(
+    data: Any, file: str = "<scenario>", lines: LineMap | None = None
+) -> Scenario:
+    """Validate and cross-check scenario data already read into Python values."""
+    lines = lines or LineMap()
+    if not isinstance(data, dict):
+        raise InputError(
+            file, lines.line(()), "", "a scenario is a YAML mapping of fields (name, actors, ...)"
+        )
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        raise validation_error(error, Scenario, file, lines) from None
+    try:
+        check_scenario(scenario)
+    except ScenarioCheckError as error:
+        raise InputError(file, lines.line(error.loc), format_loc(error.loc), error.message) from None
+    return scenario
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A SHA-256 of the scenario's content, independent of YAML formatting and comments (key order counts:
+    it fixes the order of random draws)."""
+    text = json.dumps(scenario.model_dump(mode="json"), separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
