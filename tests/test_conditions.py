@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from escalation.scenario import conditions
@@ -239,7 +239,7 @@ def test_where_kind_follows_its_branches() -> None:
         ("x[0]", "use ( ) for grouping", 1),
         ("x # comment", "unexpected character '#'", 2),
         ("mn(x, 1)", "unknown function 'mn'; did you mean 'min'?", 0),
-        ("sin(x)", "unknown function 'sin' (functions: abs, clip, exp", 0),
+        ("foo(x)", "unknown function 'foo' (functions: abs, clip, exp", 0),
         ("day(2)", "'day' is not a function", 0),
         ("np.exp(x)", "'np.exp' cannot be called", 0),
         ("exp(1, 2)", "exp() takes exactly 1 argument (exp(x)), got 2", 0),
@@ -427,7 +427,12 @@ def test_constant_folding_never_warns_and_partial_folding_keeps_names() -> None:
 
 @pytest.mark.parametrize(
     ("value", "kind", "expected"),
-    [(0.25, "number", 0.25), (3, "number", 3.0), (True, "bool", True), (np.float64(2), "number", 2)],
+    [
+        (0.25, "number", 0.25),
+        (3, "number", 3.0),
+        (True, "bool", True),
+        (np.float64(2), "number", 2),
+    ],
 )
 def test_plain_numbers_compile_to_constants(value: Any, kind: str, expected: Any) -> None:
     expr = compile_expression(value, NS)
@@ -512,12 +517,12 @@ def test_namespace_is_frozen_hashable_and_copies_its_inputs() -> None:
     constants["invasion"] = 99
     assert ns.constants["invasion"] == 3.0
     assert ns.actors["r"] == frozenset({"rung"})
-    same = Namespace(variables=frozenset({"day"}), constants={"invasion": 3}, actors={"r": {"rung"}})
+    same = Namespace(
+        variables=frozenset({"day"}), constants={"invasion": 3}, actors={"r": {"rung"}}
+    )
     assert ns == same and hash(ns) == hash(same)
     with pytest.raises(TypeError):
         ns.constants["x"] = 1  # type: ignore[index]
-    assert compile_expression("day + invasion", Namespace())  # noqa: B015 - placeholder
-    # An empty namespace only accepts literals.
 
 
 def test_empty_namespace_accepts_only_literals() -> None:
@@ -552,7 +557,7 @@ _LEAVES = st.one_of(
 def _arithmetic(draw: st.DrawFn, depth: int) -> _Pair:
     """A sum of products of factors, unparenthesised so precedence is exercised."""
     text, value = draw(_product(depth))
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(st.integers(0, 2 if depth > 1 else 1))):
         op = draw(st.sampled_from("+-"))
         term, term_value = draw(_product(depth))
         text = f"{text} {op} {term}"
@@ -563,7 +568,7 @@ def _arithmetic(draw: st.DrawFn, depth: int) -> _Pair:
 @st.composite
 def _product(draw: st.DrawFn, depth: int) -> _Pair:
     text, value = draw(_factor(depth))
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(st.integers(0, 2 if depth > 1 else 1))):
         op = draw(st.sampled_from("*/"))
         term, term_value = draw(_factor(depth))
         text = f"{text} {op} {term}"
@@ -604,14 +609,17 @@ def _primary(draw: st.DrawFn, depth: int) -> _Pair:
     elif name == "clip":
         value = _quiet(_clip_reference, *values)
     else:
-        value = _quiet({"abs": np.abs, "exp": np.exp, "sqrt": np.sqrt, "log": np.log}[name], *values)
+        value = _quiet(
+            {"abs": np.abs, "exp": np.exp, "sqrt": np.sqrt, "log": np.log}[name], *values
+        )
     return f"{name}({', '.join(t for t, _ in args)})", value
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_arithmetic(3))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_arithmetic(2))
 def test_random_arithmetic_matches_reference(pair: _Pair) -> None:
     text, expected = pair
+    assume(len(text) <= MAX_LENGTH)
     expr = compile_expression(text, NS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -654,7 +662,7 @@ def _condition(draw: st.DrawFn) -> _Pair:
     return text, np.logical_or.reduce([v for _, v in disjuncts])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_condition())
 def test_random_conditions_match_reference(pair: _Pair) -> None:
     text, expected = pair
@@ -689,7 +697,7 @@ def test_fuzz_arbitrary_text_compiles_or_raises_expression_error(text: str) -> N
     _check_compiles_or_expression_error(text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_TOKENS), max_size=20), st.sampled_from([" ", ""]))
 def test_fuzz_token_soup_compiles_or_raises_expression_error(tokens: list[str], sep: str) -> None:
     _check_compiles_or_expression_error(sep.join(tokens))

@@ -273,14 +273,14 @@ _BAD_OPS: Final = {
 }
 # Characters that word processors and copy-paste tend to introduce.
 _UNICODE_HINTS: Final = {
-    "\u2265": ">=",
-    "\u2264": "<=",
-    "\u2260": "!=",
-    "\u2212": "-",
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u00d7": "*",
-    "\u00f7": "/",
+    "\u2265": "'>='",
+    "\u2264": "'<='",
+    "\u2260": "'!='",
+    "\u2212": "'-'",
+    "\u2013": "'-'",
+    "\u2014": "'-'",
+    "\u00d7": "'*'",
+    "\u00f7": "'/'",
     "\u00a0": "a plain space",
 }
 
@@ -289,8 +289,7 @@ def _check_characters(text: str) -> None:
     if not text.isascii():
         pos, ch = next((i, c) for i, c in enumerate(text) if not c.isascii())
         hint = _UNICODE_HINTS.get(ch)
-        extra = f"; write {hint} instead" if hint and " " in hint else ""
-        extra = extra or (f"; write '{hint}' instead" if hint else "; use plain ASCII")
+        extra = f"; write {hint} instead" if hint else "; use plain ASCII"
         raise ExpressionError(f"non-ASCII character {ch!r} (U+{ord(ch):04X}){extra}", pos)
     bad = _BAD_CONTROL.search(text)
     if bad:
@@ -374,8 +373,14 @@ _INFIX_BP: Final = {
 }
 # Operators sharing a level are collected into one n-ary node, so long chains such as
 # 'a + b + ... + z' build a flat node rather than a deep tree (no deep recursion later).
-_LEVEL: Final = {"or": ("or",), "and": ("and",), "+": ("+", "-"), "-": ("+", "-")}
-_LEVEL.update({"*": ("*", "/"), "/": ("*", "/")})
+_LEVEL: Final = {
+    "or": ("or",),
+    "and": ("and",),
+    "+": ("+", "-"),
+    "-": ("+", "-"),
+    "*": ("*", "/"),
+    "/": ("*", "/"),
+}
 
 
 class _Parser:
