@@ -73,7 +73,7 @@ def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.Da
     timeline["ended:stand_down"] = ended_counts[:, 1] / n
     for r, rung in enumerate(plan.rungs):
         if rung.absorbing:
-            timeline[f"ended:{rung.outcome}"] = outcome_counts[:, outcomes.index(rung.outcome)] / n
+            timeline[f"ended:{rung.outcome}"] = rung_counts[:, r] / n  # absorbed there
     for o, name in enumerate(outcomes):
         timeline[f"outcome:{name}"] = outcome_counts[:, o] / n
     return trials, pd.DataFrame(timeline)

@@ -13,7 +13,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from escalation.model.crisis import CrisisModel
-    from escalation.model.plan import PolicyPlan
 
 #: The challenger's first two options; option ``2 + j`` is climbing to rung ``j``.
 END, HOLD = 0, 1
@@ -151,8 +150,9 @@ class Challenger(Actor):
         if not chance.any():
             return
         lam = as_array(plan.rationality(model.env), n)
-        scores = lam * self.utilities()
         # lambda = 0 with an option closed gives 0 * -inf = nan: closed stays closed.
+        with np.errstate(invalid="ignore"):
+            scores = lam * self.utilities()
         scores[np.isnan(scores)] = -np.inf
         scores += model.gumbel()
         choice = np.argmax(scores, axis=0)

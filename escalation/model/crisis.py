@@ -40,7 +40,7 @@ class BlockResult:
     aid: np.ndarray
     granted: np.ndarray
     first_day: np.ndarray  # (violent outcomes, n); -1 where never reached
-    rung_counts: np.ndarray  # (horizon + 1, rungs): live trials on each rung
+    rung_counts: np.ndarray  # (horizon + 1, rungs): live trials on each rung; absorbed on absorbing
     ended_counts: np.ndarray  # (horizon + 1, 2): ended by settlement, by stand-down
     outcome_counts: np.ndarray  # (horizon + 1, outcomes): provisional classification
 
@@ -95,9 +95,7 @@ class CrisisModel(mesa.Model):
             for d, grantors in enumerate(plan.demand_grantors)
             for g in grantors
         }
-        violent_rungs = [
-            i for i, rung in enumerate(plan.rungs) if rung.outcome is not None
-        ]
+        violent_rungs = [i for i, rung in enumerate(plan.rungs) if rung.outcome is not None]
         self.violent_rungs = np.array(violent_rungs, dtype=np.int64)
         self.first_day = np.full((len(violent_rungs), n), -1, dtype=np.int64)
 
@@ -158,16 +156,21 @@ class CrisisModel(mesa.Model):
         for p, policy in enumerate(plan.policies):
             if policy.cost is None or not policy.enabled or not self.pending[p].any():
                 continue
-            weight = as_array(policy.perceived(env), n) * as_array(policy.cost(env), n)
-            weight = np.where(self.pending[p], weight, 0.0)
             if policy.reads_rung:
                 if views is None:
                     views = self._rung_views()
                 for r, view in enumerate(views):
-                    out[r] += np.where(policy.when(view), weight, 0.0)
+                    out[r] += np.where(policy.when(view), self._threat_weight(p, view), 0.0)
             else:
-                out += np.where(policy.when(env), weight, 0.0)
+                out += np.where(policy.when(env), self._threat_weight(p, env), 0.0)
         return out
+
+    def _threat_weight(self, p: int, env: dict[str, object]) -> np.ndarray:
+        """Perceived credibility times cost of pending policy ``p`` in ``env``; 0 once fired."""
+        policy = self.plan.policies[p]
+        n = self.n
+        weight = as_array(policy.perceived(env), n) * as_array(policy.cost(env), n)
+        return np.where(self.pending[p], weight, 0.0)
 
     def _rung_views(self) -> list[dict[str, object]]:
         """The environment as it would be with the challenger on each rung."""
@@ -230,7 +233,9 @@ class CrisisModel(mesa.Model):
                 continue
             due = (self.due_day[p] == self.day) & self.live
             if due.any():
-                self._deliver(policy.kind, self.actors[policy.target], np.where(due, self.due_amount[p], 0.0))
+                self._deliver(
+                    policy.kind, self.actors[policy.target], np.where(due, self.due_amount[p], 0.0)
+                )
 
     def _update_granted(self) -> None:
         plan = self.plan
@@ -290,16 +295,16 @@ class CrisisModel(mesa.Model):
         ch = self.challenger
         violent = self.plan.rung_outcome[ch.peak]
         ended = self.status == ENDED
-        diplomatic = np.where(
-            ended, np.where(ch.granted > 0, SETTLEMENT, STAND_DOWN), FROZEN
-        )
+        diplomatic = np.where(ended, np.where(ch.granted > 0, SETTLEMENT, STAND_DOWN), FROZEN)
         return np.where(violent >= 0, violent, diplomatic)
 
     def _record(self) -> None:
         ch = self.challenger
         day = self.day
-        live = self.live
-        self.rung_counts[day] = np.bincount(ch.rung[live], minlength=len(self.plan.rungs))
+        # No live trial stands on an absorbing rung, so its count is the trials absorbed there
+        # (the provisional outcome would also count live trials on plain rungs above it).
+        counted = self.live | (self.status == ABSORBED)
+        self.rung_counts[day] = np.bincount(ch.rung[counted], minlength=len(self.plan.rungs))
         ended = self.status == ENDED
         settled = np.count_nonzero(ended & (ch.granted > 0))
         self.ended_counts[day] = (settled, np.count_nonzero(ended) - settled)
@@ -324,9 +329,11 @@ class CrisisModel(mesa.Model):
         outcome = self.classify()
         n_diplomatic = len(plan.outcomes) - len(self.violent_rungs)
         violent = outcome >= n_diplomatic
-        first = self.first_day[np.clip(outcome - n_diplomatic, 0, None), np.arange(self.n)] if len(
-            self.violent_rungs
-        ) else np.zeros(self.n, dtype=np.int64)
+        first = (
+            self.first_day[np.clip(outcome - n_diplomatic, 0, None), np.arange(self.n)]
+            if len(self.violent_rungs)
+            else np.zeros(self.n, dtype=np.int64)
+        )
         outcome_day = np.where(violent, first, self.end_day)
         parameters = dict(self.values)
         for name, points in self.points.items():

@@ -65,7 +65,8 @@ class PolicyPlan:
     lag: Expression | None = None
     demand: int = -1
     enabled: bool = True
-    #: Whether `when` reads the challenger's rung or peak (and so changes with its move).
+    #: Whether `when`, `perceived` or `cost` reads the challenger's rung or peak (and so
+    #: changes with its move): the challenger then weighs it at each rung it could stand on.
     reads_rung: bool = False
 
 
@@ -184,7 +185,9 @@ class Plan:
                 perceived=perceived,
                 cost=cost,
                 enabled=policy.enabled,
-                reads_rung=bool(when.names & rung_keys),
+                reads_rung=any(
+                    e is not None and e.names & rung_keys for e in (when, perceived, cost)
+                ),
             )
             if kind == "sanction":
                 plan = _replace(

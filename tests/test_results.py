@@ -1,0 +1,161 @@
+"""Tests of run results: shares and timelines that add up, atomic writing, names that are labels."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from builders import aid, concession, sanction, scenario, toy
+
+from escalation import api
+from escalation.engine.results import RUN_FILES, OutputError, RunResult
+from escalation.scenario.load import scenario_from_dict
+from escalation.scenario.yamlio import parse_yaml
+
+
+def _busy() -> dict:
+    """A scenario where every ending happens, an absorbing rung included."""
+    data = toy(
+        horizon=40,
+        policies={"s": sanction(0.3, perceived=0.5), "give": concession(0.01), "help": aid(20)},
+        events={
+            "doom": {"when": "chal.rung >= war", "rate": 0.05, "to_rung": "doom", "source": "t"}
+        },
+    )
+    data["ladder"].append({"id": "doom", "outcome": "doom", "absorbing": True, "choosable": False})
+    data["challenger"]["rationality"] = 2
+    return data
+
+
+@pytest.fixture(scope="module")
+def busy() -> RunResult:
+    """A small run of the busy scenario."""
+    return api.run(scenario(_busy()), trials=4000, seed=2)
+
+
+def _check_timeline(result: RunResult) -> None:
+    timeline = result.timeline
+    assert len(timeline) == result.scenario.horizon + 1
+    where = [c for c in timeline if c.startswith(("rung:", "ended:"))]
+    np.testing.assert_allclose(timeline[where].sum(axis=1), 1.0, atol=1e-12)
+    outcomes = [c for c in timeline if c.startswith("outcome:")]
+    assert outcomes == [f"outcome:{o}" for o in result.outcomes]
+    np.testing.assert_allclose(timeline[outcomes].sum(axis=1), 1.0, atol=1e-12)
+    # On the last day the provisional classification is the final one.
+    last = timeline.iloc[-1][outcomes].to_numpy(dtype=float)
+    np.testing.assert_allclose(last, result.summary["probability"].to_numpy(), atol=1e-12)
+
+
+def test_outcome_shares_sum_to_one(busy: RunResult) -> None:
+    summary = busy.summary
+    assert list(summary["outcome"]) == busy.outcomes
+    assert summary["count"].sum() == 4000
+    assert summary["probability"].sum() == pytest.approx(1.0)
+    assert (
+        summary.set_index("outcome").loc[["settlement", "stand_down", "doom"], "count"] > 0
+    ).all()
+
+
+def test_timeline_columns_sum_to_one_every_day(busy: RunResult) -> None:
+    assert "ended:doom" in busy.timeline and "rung:doom" not in busy.timeline
+    _check_timeline(busy)
+
+
+def test_timeline_sums_to_one_in_dec2021(dec2021_path: Path) -> None:
+    _check_timeline(api.run(dec2021_path, trials=2000, seed=3))
+
+
+def test_timeline_sums_to_one_with_a_plain_rung_above_an_absorbing_one() -> None:
+    # 'beyond' has no outcome of its own, so a trial there counts as 'doom' without being
+    # absorbed; it must show once, on its rung, not also as an ended 'doom'.
+    data = _busy()
+    data["ladder"].append({"id": "beyond", "choosable": False})
+    data["events"]["over"] = {
+        "when": "chal.rung >= war",
+        "rate": 0.05,
+        "to_rung": "beyond",
+        "source": "t",
+    }
+    result = api.run(scenario(data), trials=3000, seed=4)
+    assert (result.trials["peak_rung"] == "beyond").any()
+    _check_timeline(result)
+
+
+def test_timeline_holds_still_once_every_trial_has_ended() -> None:
+    data = toy(horizon=15)
+    data["challenger"].update(decision_rate=1, audience_cost=-5)  # everyone stands down on day 1
+    result = api.run(scenario(data), trials=500, seed=5)
+    assert (result.trials["outcome"] == "stand_down").all()
+    assert (result.trials["outcome_day"] == 1).all()
+    timeline = result.timeline
+    assert len(timeline) == 16 and (timeline["day"] == np.arange(16)).all()
+    assert (timeline["ended:stand_down"].iloc[1:] == 1).all()
+    assert (timeline["rung:standoff"].iloc[1:] == 0).all()
+    _check_timeline(result)
+
+
+def test_write_produces_every_file(busy: RunResult, tmp_path: Path) -> None:
+    out = busy.write(tmp_path / "run")
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    back = pd.read_parquet(out / "trials.parquet")
+    assert len(back) == 4000
+    assert list(tmp_path.iterdir()) == [out]  # no staging folder left beside it
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    busy.write(empty)  # an existing empty folder is fine
+    assert sorted(p.name for p in empty.iterdir()) == sorted(RUN_FILES)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("boom"), OSError(28, "No space left on device")])
+def test_a_failed_write_leaves_nothing(
+    busy: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    def fail(self: RunResult, path: str | Path) -> Path:
+        Path(path).write_text("half a report")
+        raise error
+
+    monkeypatch.setattr(RunResult, "write_report", fail)
+    out = tmp_path / "run"
+    expected = OutputError if isinstance(error, OSError) else RuntimeError
+    with pytest.raises(expected):
+        busy.write(out)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no hidden partial folder either
+
+
+def test_write_refuses_a_non_empty_folder(busy: RunResult, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match="not empty"):
+        busy.write(out)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def _renamed(text: str, names: dict[str, str]) -> str:
+    """Whole-word rename of actor keys in scenario text (``russia`` but not ``russia_forces``)."""
+    for old, new in names.items():
+        text = re.sub(rf"(?<![\w.]){old}(?!\w)", new, text)
+    return text
+
+
+def test_renaming_actors_changes_no_number(dec2021_path: Path) -> None:
+    text = dec2021_path.read_text()
+    names = {"russia": "ruthenia", "usa": "columbia", "ukraine": "borduria"}
+    renamed_text = _renamed(text, names)
+    assert "ruthenia.rung" in renamed_text and "actor: columbia" in renamed_text
+    assert "grantors: [borduria]" in renamed_text
+    assert re.search(r"(?<![\w.])russia(?!\w)", renamed_text) is None
+    original = scenario_from_dict(parse_yaml(text)[0])
+    renamed = scenario_from_dict(parse_yaml(renamed_text)[0])
+    assert renamed.challenger.actor == "ruthenia" and "russia" not in renamed.actors
+    first = api.run(original, trials=3000, seed=8)
+    second = api.run(renamed, trials=3000, seed=8)
+    # Parameter names such as russia_forces are not actor keys, so every column keeps its name.
+    pd.testing.assert_frame_equal(first.trials, second.trials)
+    pd.testing.assert_frame_equal(first.timeline, second.timeline)
+    pd.testing.assert_frame_equal(first.summary, second.summary)
