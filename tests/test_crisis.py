@@ -306,18 +306,20 @@ def _choice_scenario() -> dict:
 
 
 def _hand_utilities() -> np.ndarray:
-    """The choice scenario's utilities from the equations in Challenger.utilities."""
+    """The choice scenario's utilities from the equations in Challenger.utilities.
+
+    Every term is in units of the stake, and the whole utility is scaled by the stake.
+    """
     stake, granted, audience, hope, days = 2.0, 0.4, 0.3, 0.2, 10.0
     unmet = 1.0 - granted
-    kept = stake * granted  # 0.8
     p_strike = 50.0**2 / (50.0**2 + 50.0**2)  # 0.5 * 100 forces against 50, k = 2
     p_war = 100.0**2 / (100.0**2 + 50.0**2)  # 0.8
     threat_strike = 0.5 * 0.2  # the light sanction, believed at 0.5
     threat_war = threat_strike + 0.25 * 0.6  # and the heavy one, at its stated cost
-    end = kept - audience * unmet  # 0.62
-    hold = kept + hope * stake * unmet - days * 0.01  # 0.94
-    strike = kept + p_strike * 0.6 * stake * unmet - 0.1 - days * 0.02 - threat_strike  # 0.76
-    war = kept + p_war * 1.0 * stake * unmet - 0.3 - days * 0.0 - threat_war  # 1.21
+    end = stake * (granted - audience * unmet)  # 0.44
+    hold = stake * (granted + hope * unmet - days * 0.01)  # 0.84
+    strike = stake * (granted + p_strike * 0.6 * unmet - 0.1 - days * 0.02 - threat_strike)  # 0.36
+    war = stake * (granted + p_war * 1.0 * unmet - 0.3 - days * 0.0 - threat_war)  # 0.66
     # Options: end, hold, then a climb to each rung; calm and standoff are not above the start.
     return np.array([end, hold, -np.inf, -np.inf, strike, war])
 
@@ -328,12 +330,12 @@ def test_utilities_match_the_hand_calculation() -> None:
     held = crisis.live & (crisis.challenger.rung == 1)
     assert held.any()
     np.testing.assert_allclose(crisis.challenger.granted[held], 0.4)
-    utilities = crisis.challenger.utilities()[:, held]
+    utilities = crisis.challenger.utilities(np.flatnonzero(held))
     np.testing.assert_allclose(
         utilities, np.broadcast_to(_hand_utilities()[:, None], utilities.shape), atol=1e-12
     )
     np.testing.assert_allclose(
-        _hand_utilities(), [0.62, 0.94, -np.inf, -np.inf, 0.76, 1.21], atol=1e-12
+        _hand_utilities(), [0.44, 0.84, -np.inf, -np.inf, 0.36, 0.66], atol=1e-12
     )
 
 

@@ -7,6 +7,8 @@ back in block order, so the same seed gives the same numbers for any ``workers``
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -66,6 +68,20 @@ def play_block(scenario: Scenario, spec: BlockSpec) -> BlockResult:
     return model.play()
 
 
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Start workers from a fork server that has imported the engine once.
+
+    Importing Mesa sets the spawn start method, which re-imports numpy, pandas and Mesa in every
+    worker; a fork server pays that once, and unlike a plain fork it does not copy a parent
+    that may be running threads (a progress bar, a Dask client).
+    """
+    if sys.platform == "win32":
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["escalation.engine.blocks"])
+    return context
+
+
 def play_blocks(
     scenario: Scenario,
     specs: list[BlockSpec],
@@ -89,7 +105,7 @@ def _iterate(
             yield spec, play_block(scenario, spec)
         return
     workers = min(workers, len(specs))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
         futures = {pool.submit(play_block, scenario, spec): spec for spec in specs}
         try:
             for future in as_completed(futures):

@@ -71,6 +71,7 @@ def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.Da
         timeline[f"rung:{rung.id}"] = rung_counts[:, r] / n
     timeline["ended:settlement"] = ended_counts[:, 0] / n
     timeline["ended:stand_down"] = ended_counts[:, 1] / n
+    timeline["ended:after_violence"] = ended_counts[:, 2] / n
     for r, rung in enumerate(plan.rungs):
         if rung.absorbing:
             timeline[f"ended:{rung.outcome}"] = rung_counts[:, r] / n  # absorbed there

@@ -27,7 +27,8 @@ class Actor(mesa.Agent):
     """A state or bloc: its material state over trials, and the policies it carries out.
 
     Attributes are arrays of shape ``(n,)``, one value per trial: ``forces`` it can commit,
-    ``capability`` to resist (its base plus aid delivered), ``aid`` delivered to it,
+    ``capability`` to resist (its base plus the aid and reinforcement delivered to it),
+    ``aid`` delivered to it,
     ``sanctions`` in force against it, ``reinforcement`` on its territory.
     """
 
@@ -56,7 +57,9 @@ class Actor(mesa.Agent):
         plan = self.model.plan
         n = self.model.n
         self.forces[:] = as_array(plan.forces[self.index](self.model.env), n)
-        self.capability[:] = as_array(plan.capability[self.index](self.model.env), n) + self.aid
+        base = as_array(plan.capability[self.index](self.model.env), n)
+        np.add(base, self.aid, out=self.capability)
+        self.capability += self.reinforcement
 
     def step(self) -> None:
         """Carry out this actor's policies whose conditions hold today."""
@@ -94,48 +97,59 @@ class Challenger(Actor):
         super().step()
         self.decide()
 
-    def utilities(self) -> np.ndarray:
-        """Expected utility of every option, shape ``(2 + R, n)``, in stake units.
+    def utilities(self, idx: np.ndarray | None = None) -> np.ndarray:
+        """Expected utility of every option, shape ``(2 + R, m)``, in stake units.
 
-        With ``g`` the granted share of the stake ``S`` and ``u`` the unmet share:
+        With ``S`` the stake, ``g`` the granted share and ``u`` the unmet share of the demands,
+        and every cost in units of the stake:
 
-        - end: ``S g - A u``, keep what was granted, pay the audience cost ``A`` on the rest;
-        - hold rung r: ``S g + h S u - W c_r - T_r``, hope ``h`` for the rest, pay ``W`` days of
+        - end: ``S (g - A u)``: keep what was granted, pay the audience cost ``A`` on the rest;
+        - hold rung r: ``S (g + h u - W c_r - T_r)``: hope ``h`` for the rest, pay ``W`` days of
           the rung's holding cost ``c_r`` and the expected cost ``T_r`` of threats that fire there;
-        - climb to rung j: ``S g + P_j G_j S u - K_j - W c_j - T_j``: win the rung's gain ``G_j``
+        - climb to rung j: ``S (g + P_j G_j u - K_j - W c_j - T_j)``: win the rung's gain ``G_j``
           of the unmet demands with contest probability ``P_j``, pay its cost ``K_j``.
 
-        Options that are not open (lower rungs, rungs nobody chooses) get ``-inf``.
+        Options that are not open (lower rungs, rungs nobody chooses) get ``-inf``. ``idx``
+        picks the trials to evaluate (default: all); only trials with a decision opportunity
+        need it, which saves most of the work on a day.
         """
         model = self.model
         plan = model.plan
         env = model.env
         n = model.n
-        cols = np.arange(n)
-        rung = self.rung
-        granted = self.granted
+        if idx is None:
+            idx = np.arange(n)
+        rung = self.rung[idx]
+        granted = self.granted[idx]
         unmet = np.maximum(float(plan.demand_weights.sum()) - granted, 0.0)
-        stake = as_array(plan.stake(env), n)
-        audience = as_array(plan.audience_cost(env), n)
-        hope = as_array(plan.hope(env), n)
-        planning = as_array(plan.planning_days(env), n)
-        k = as_array(plan.decisiveness(env), n)
 
-        gain, force, cost, hold_cost = model.rung_terms()  # each (R, n)
-        threats = model.expected_threats()  # (R, n)
+        def term(expression) -> np.ndarray:
+            return as_array(expression(env), n)[idx]
+
+        stake = term(plan.stake)
+        terms = model.rung_terms()[:, :, idx]  # gain, force, cost, hold_cost: each (R, m)
+        gain, force, cost, hold_cost = terms
+        threats = model.expected_threats(idx)  # (R, m)
         target = model.actors[plan.target]
-        p_success = contest(force * self.forces, target.capability, k)
-
-        kept = stake * granted
-        out = np.empty((2 + len(plan.rungs), n))
-        out[END] = kept - audience * unmet
+        p_success = contest(
+            force * self.forces[idx], target.capability[idx], term(plan.decisiveness)
+        )
+        planning = term(plan.planning_days)
+        m = len(idx)
+        cols = np.arange(m)
+        out = np.empty((2 + len(plan.rungs), m))
+        out[END] = granted - term(plan.audience_cost) * unmet
         out[HOLD] = (
-            kept + hope * stake * unmet - planning * hold_cost[rung, cols] - threats[rung, cols]
+            granted
+            + term(plan.hope) * unmet
+            - planning * hold_cost[rung, cols]
+            - threats[rung, cols]
         )
         climb = out[2:]
-        np.multiply(p_success * gain, stake * unmet, out=climb)
-        climb += kept
+        np.multiply(p_success * gain, unmet, out=climb)
+        climb += granted
         climb -= cost + planning * hold_cost + threats
+        out *= stake
         higher = np.arange(len(plan.rungs))[:, None] > rung[None, :]
         climb[~(higher & model.choosable[:, None])] = -np.inf
         return out
@@ -146,28 +160,40 @@ class Challenger(Actor):
         plan = model.plan
         n = model.n
         rate = as_array(plan.decision_rate(model.env), n)
-        chance = model.live & (model.draws[model.ROW_DECIDE] < rate)
-        if not chance.any():
+        idx = np.flatnonzero(model.live & (model.draws[model.ROW_DECIDE] < rate))
+        if not len(idx):
             return
-        lam = as_array(plan.rationality(model.env), n)
-        # lambda = 0 with an option closed gives 0 * -inf = nan: closed stays closed.
-        with np.errstate(invalid="ignore"):
-            scores = lam * self.utilities()
+        # A negative precision would turn closed options (-inf) into the best: floor it at 0.
+        lam = np.maximum(as_array(plan.rationality(model.env), n)[idx], 0.0)
+        with np.errstate(invalid="ignore"):  # lambda = 0 times a closed option's -inf
+            scores = lam * self.utilities(idx)
+        # A closed option, or a utility an expression made undefined, is never chosen.
         scores[np.isnan(scores)] = -np.inf
-        scores += model.gumbel()
+        scores += model.gumbel(idx)
         choice = np.argmax(scores, axis=0)
-        climb = chance & (choice >= 2)
-        self.rung[:] = np.where(climb, choice - 2, self.rung)
-        model.end_trials(chance & (choice == END))
+        # If nothing is open or defined (an infinite or NaN utility everywhere), hold.
+        choice[np.isneginf(scores.max(axis=0))] = HOLD
+        climbing = choice >= 2
+        self.rung[idx[climbing]] = choice[climbing] - 2
+        ended = np.zeros(n, dtype=bool)
+        ended[idx[choice == END]] = True
+        model.end_trials(ended)
         model.after_move()
 
 
 def contest(attack: np.ndarray, defence: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Contest success function ``a^k / (a^k + d^k)``; 0 when both sides are 0."""
+    """Contest success function ``a^k / (a^k + d^k)``; 0 when both sides are 0.
+
+    Computed as ``1 / (1 + (d / a)^k)``: one power instead of two, and a zero on either side
+    gives the right limit (0 or 1) through infinities rather than special cases.
+    """
+    attack = np.maximum(attack, 0.0)
+    defence = np.maximum(defence, 0.0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        a = np.power(np.maximum(attack, 0.0), k)
-        d = np.power(np.maximum(defence, 0.0), k)
-        total = a + d
-        p = np.divide(a, total, out=np.zeros_like(a), where=total > 0)
-    # inf/inf (absurd forces) -> nan; the side with the larger force wins.
-    return np.where(np.isnan(p), (attack > defence).astype(float), p)
+        p = 1.0 / (1.0 + np.power(defence / attack, k))
+    # 0/0 (no forces on either side) and inf/inf (absurd forces) are undefined: the side with
+    # the larger force wins, and nobody wins with nothing.
+    undefined = np.isnan(p)
+    if undefined.any():
+        p[undefined] = (attack > defence)[undefined]
+    return p

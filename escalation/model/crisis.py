@@ -41,7 +41,7 @@ class BlockResult:
     granted: np.ndarray
     first_day: np.ndarray  # (violent outcomes, n); -1 where never reached
     rung_counts: np.ndarray  # (horizon + 1, rungs): live trials on each rung; absorbed on absorbing
-    ended_counts: np.ndarray  # (horizon + 1, 2): ended by settlement, by stand-down
+    ended_counts: np.ndarray  # (horizon + 1, 3): settled, stood down, ended after violence
     outcome_counts: np.ndarray  # (horizon + 1, outcomes): provisional classification
 
 
@@ -104,7 +104,7 @@ class CrisisModel(mesa.Model):
         self.rows = self.row_event + len(plan.events)
         self.draws = np.empty((self.rows, n))
         self.rung_counts = np.zeros((horizon + 1, len(plan.rungs)), dtype=np.int64)
-        self.ended_counts = np.zeros((horizon + 1, 2), dtype=np.int64)
+        self.ended_counts = np.zeros((horizon + 1, 3), dtype=np.int64)
         self.outcome_counts = np.zeros((horizon + 1, len(plan.outcomes)), dtype=np.int64)
 
         self._set_paths()
@@ -123,9 +123,9 @@ class CrisisModel(mesa.Model):
             j = min(i + 1, len(points) - 1)
             self.env[name] = points[i] if w == 0.0 else points[i] + w * (points[j] - points[i])
 
-    def gumbel(self) -> np.ndarray:
-        """Today's Gumbel noise for the challenger's options, shape ``(2 + R, n)``."""
-        u = self.draws[self.ROW_GUMBEL : self.row_policy]
+    def gumbel(self, idx: np.ndarray) -> np.ndarray:
+        """Today's Gumbel noise for the challenger's options in trials ``idx``, ``(2 + R, m)``."""
+        u = self.draws[self.ROW_GUMBEL : self.row_policy, idx]
         with np.errstate(divide="ignore"):
             return -np.log(-np.log(u))
 
@@ -140,18 +140,17 @@ class CrisisModel(mesa.Model):
             out[3, r] = rung.hold_cost(env)
         return out
 
-    def expected_threats(self) -> np.ndarray:
-        """Perceived expected cost of the pending threats that would fire at each rung, ``(R, n)``.
+    def expected_threats(self, idx: np.ndarray) -> np.ndarray:
+        """Perceived expected cost of pending threats that would fire at each rung, ``(R, m)``.
 
         For each policy that would cost the challenger, its condition is evaluated as if the
         challenger stood on each rung; a threat counts with its perceived credibility times its
         cost while it is pending (not yet triggered, whether it would be carried out or not).
+        Only the trials ``idx`` (those deciding today) are returned.
         """
         plan = self.plan
         env = self.env
-        n = self.n
-        rungs = len(plan.rungs)
-        out = np.zeros((rungs, n))
+        out = np.zeros((len(plan.rungs), len(idx)))
         views = None
         for p, policy in enumerate(plan.policies):
             if policy.cost is None or not policy.enabled or not self.pending[p].any():
@@ -160,17 +159,22 @@ class CrisisModel(mesa.Model):
                 if views is None:
                     views = self._rung_views()
                 for r, view in enumerate(views):
-                    out[r] += np.where(policy.when(view), self._threat_weight(p, view), 0.0)
+                    out[r] += self._threat_weight(p, view, idx)
             else:
-                out += np.where(policy.when(env), self._threat_weight(p, env), 0.0)
+                out += self._threat_weight(p, env, idx)
         return out
 
-    def _threat_weight(self, p: int, env: dict[str, object]) -> np.ndarray:
-        """Perceived credibility times cost of pending policy ``p`` in ``env``; 0 once fired."""
+    def _threat_weight(self, p: int, env: dict[str, object], idx: np.ndarray) -> np.ndarray:
+        """Perceived credibility times cost of policy ``p`` where it would fire in ``env``.
+
+        Zero where the policy is no longer pending or its condition does not hold.
+        """
         policy = self.plan.policies[p]
         n = self.n
-        weight = as_array(policy.perceived(env), n) * as_array(policy.cost(env), n)
-        return np.where(self.pending[p], weight, 0.0)
+        holds = np.broadcast_to(policy.when(env), (n,))[idx] & self.pending[p, idx]
+        perceived = as_array(policy.perceived(env), n)[idx]
+        cost = as_array(policy.cost(env), n)[idx]
+        return np.where(holds, perceived * cost, 0.0)
 
     def _rung_views(self) -> list[dict[str, object]]:
         """The environment as it would be with the challenger on each rung."""
@@ -222,9 +226,9 @@ class CrisisModel(mesa.Model):
     def _deliver(self, kind: str, target: Actor, amount: np.ndarray) -> None:
         if kind == "aid":
             target.aid += amount
-            target.capability += amount
         else:
             target.reinforcement += amount
+        target.capability += amount  # both add to the recipient's capability to resist
 
     def _arrivals(self) -> None:
         """Deliver aid and reinforcement that fall due today, to live trials."""
@@ -306,8 +310,14 @@ class CrisisModel(mesa.Model):
         counted = self.live | (self.status == ABSORBED)
         self.rung_counts[day] = np.bincount(ch.rung[counted], minlength=len(self.plan.rungs))
         ended = self.status == ENDED
-        settled = np.count_nonzero(ended & (ch.granted > 0))
-        self.ended_counts[day] = (settled, np.count_nonzero(ended) - settled)
+        violent = self.plan.rung_outcome[ch.peak] >= 0
+        settled = np.count_nonzero(ended & ~violent & (ch.granted > 0))
+        after_violence = np.count_nonzero(ended & violent)
+        self.ended_counts[day] = (
+            settled,
+            np.count_nonzero(ended) - settled - after_violence,
+            after_violence,
+        )
         self.outcome_counts[day] = np.bincount(self.classify(), minlength=len(self.plan.outcomes))
 
     def play(self) -> BlockResult:
