@@ -120,7 +120,9 @@ def expression_fields(scenario: Scenario) -> Iterator[ExprField]:
                 yield ExprField((*loc, field), value, "number")
         action = policy.do
         if action.sanction:
-            yield ExprField((*loc, "do", "sanction", "severity"), action.sanction.severity, "number")
+            yield ExprField(
+                (*loc, "do", "sanction", "severity"), action.sanction.severity, "number"
+            )
         for kind in ("aid", "reinforce"):
             move = getattr(action, kind)
             if move:
@@ -229,10 +231,13 @@ def _check_references(scenario: Scenario) -> None:
             if grantor == challenger.actor:
                 raise ScenarioCheckError(loc, "the challenger cannot grant its own demand")
         total += float(demand.weight)
-    if total > 1 + 1e-9:
-        raise ScenarioCheckError(
-            ("demands",), f"demand weights are shares of the stake and add up to {total:g} > 1"
-        )
+        if total > 1 + 1e-9:  # blame the demand that tips the sum over 1
+            shares = " + ".join(f"{d.weight:g}" for d in scenario.demands.values())
+            raise ScenarioCheckError(
+                ("demands", name, "weight"),
+                f"demand weights are shares of the stake and must add up to at most 1; "
+                f"{shares} = {sum(float(d.weight) for d in scenario.demands.values()):g}",
+            )
     for name, policy in scenario.policies.items():
         loc = ("policies", name)
         need((*loc, "actor"), "actor", policy.actor, actors)

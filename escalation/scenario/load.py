@@ -15,7 +15,14 @@ from pydantic import ValidationError
 
 from escalation.scenario.check import ScenarioCheckError, check_scenario
 from escalation.scenario.schema import Scenario
-from escalation.scenario.yamlio import InputError, LineMap, format_loc, read_yaml, validation_error
+from escalation.scenario.yamlio import (
+    InputError,
+    LineMap,
+    describe,
+    format_loc,
+    read_yaml,
+    validation_error,
+)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -30,22 +37,29 @@ def scenario_from_dict(
     """Validate and cross-check scenario data already read into Python values."""
     lines = lines or LineMap()
     if not isinstance(data, dict):
+        found = "the file is empty" if data is None else f"found {describe(data)}"
         raise InputError(
-            file, lines.line(()), "", "a scenario is a YAML mapping of fields (name, actors, ...)"
+            file,
+            lines.line(()),
+            "",
+            f"a scenario is a YAML mapping of fields (name, actors, ...); {found}",
         )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise validation_error(error, Scenario, file, lines) from None
+        raise validation_error(error, Scenario, file, lines, data) from None
     try:
         check_scenario(scenario)
     except ScenarioCheckError as error:
-        raise InputError(file, lines.line(error.loc), format_loc(error.loc), error.message) from None
+        line = lines.line(error.loc)
+        raise InputError(file, line, format_loc(error.loc), error.message) from None
     return scenario
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """A SHA-256 of the scenario's content, independent of YAML formatting and comments (key order counts:
-    it fixes the order of random draws)."""
+    """A SHA-256 of the scenario's content, independent of YAML formatting and comments.
+
+    Key order counts: it fixes the order of random draws.
+    """
     text = json.dumps(scenario.model_dump(mode="json"), separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -16,12 +16,14 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
+    field_validator,
     model_validator,
 )
 
@@ -39,6 +41,17 @@ Condition = StrictBool | StrictStr
 #: The endings that the engine itself defines; violent outcomes are named by the ladder.
 DIPLOMATIC_OUTCOMES: tuple[str, ...] = ("settlement", "stand_down", "frozen_standoff")
 
+
+def _not_bool(value: object) -> object:
+    """Refuse YAML's true/false (and yes/no, on/off) where a count belongs; pydantic takes 1/0."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number; got {str(value).lower()}")
+    return value
+
+
+#: A whole number (numpy integers pass too); never a boolean.
+WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
+
 #: Most trials and days a scenario may ask for; beyond these a typo is likelier than intent.
 MAX_TRIALS = 50_000_000
 MAX_HORIZON = 3650
@@ -50,6 +63,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _parse(text: object) -> object:
+    """Check that distribution text parses; errors then name the field that holds it.
+
+    Run before type validation, so that a list or a boolean also gets the distribution
+    parser's message rather than one per member of the union.
+    """
+    try:
+        parse_distribution(text)
+    except DistributionError as error:
+        raise ValueError(str(error)) from None
+    return text
+
+
+#: Distribution text such as ``beta(6, 3)``, or a plain number.
+DistText = Annotated[StrictStr | StrictInt | StrictFloat, BeforeValidator(_parse)]
+
+
 class Parameter(Strict):
     """An uncertain number, drawn once per trial: a distribution, or a path over days.
 
@@ -58,35 +88,33 @@ class Parameter(Strict):
     (``linear``) or held from the last point (``step``), with every point drawn per trial.
     """
 
-    dist: StrictStr | StrictInt | StrictFloat | None = None
-    path: list[tuple[StrictInt, StrictStr | StrictInt | StrictFloat]] | None = Field(
-        default=None, min_length=1
-    )
+    dist: DistText | None = None
+    path: list[tuple[StrictInt, DistText]] | None = Field(default=None, min_length=1)
     interpolate: Literal["linear", "step"] = "linear"
     description: str = ""
-    source: str = Field(min_length=1, description="Where the value comes from, or 'assumption: why'.")
+    source: str = Field(
+        min_length=1, description="Where the value comes from, or 'assumption: why'."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _increasing(
+        cls, path: list[tuple[int, str | int | float]] | None
+    ) -> list[tuple[int, str | int | float]] | None:
+        """Check that the days of a path are >= 0 and strictly increasing."""
+        if path is not None:
+            days = [day for day, _ in path]
+            if days != sorted(set(days)) or days[0] < 0:
+                shown = ", ".join(map(str, days))
+                raise ValueError(f"path days must be >= 0 and strictly increasing; got {shown}")
+        return path
 
     @model_validator(mode="after")
     def _one_form(self) -> Parameter:
-        """Check that exactly one of ``dist`` and ``path`` is given and that each parses."""
+        """Check that exactly one of ``dist`` and ``path`` is given."""
         if (self.dist is None) == (self.path is None):
             raise ValueError("give exactly one of 'dist' (a distribution) or 'path' (points)")
-        if self.dist is not None:
-            _parse(self.dist)
-        else:
-            days = [day for day, _ in self.path]
-            if days != sorted(set(days)) or days[0] < 0:
-                raise ValueError("path days must be >= 0 and strictly increasing")
-            for _, dist in self.path:
-                _parse(dist)
         return self
-
-
-def _parse(text: str | int | float) -> None:
-    try:
-        parse_distribution(text)
-    except DistributionError as error:
-        raise ValueError(str(error)) from None
 
 
 class Actor(Strict):
@@ -241,9 +269,11 @@ class Scenario(Strict):
     title: str = ""
     date: datetime.date | None = None
     description: str = ""
-    horizon: int = Field(ge=1, le=MAX_HORIZON, description="Days played from the start date.")
-    trials: int = Field(10_000, ge=1, le=MAX_TRIALS)
-    seed: int = Field(0, ge=0, lt=2**63)
+    horizon: WholeNumber = Field(
+        ge=1, le=MAX_HORIZON, description="Days played from the start date."
+    )
+    trials: WholeNumber = Field(10_000, ge=1, le=MAX_TRIALS)
+    seed: WholeNumber = Field(0, ge=0, lt=2**63)
     references: dict[str, str] = Field(default_factory=dict)
     actors: dict[Identifier, Actor] = Field(min_length=2)
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)

@@ -9,6 +9,7 @@ later error, from pydantic or from a cross-check, can say ``file:line: field: me
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,11 @@ from pydantic import BaseModel, ValidationError
 MAX_BYTES = 2_000_000
 #: Most YAML nodes after aliases are expanded; stops "billion laughs" alias bombs.
 MAX_NODES = 200_000
+#: Deepest nesting of lists and mappings; scenarios need fewer than ten levels, and deeper
+#: input (or a self-referencing alias) would exhaust Python's recursion limit.
+MAX_DEPTH = 64
+#: The tags a list or mapping may carry: YAML's own defaults, never ``!!set``, ``!!python/...``.
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
 
 Loc = tuple[str | int, ...]
 
@@ -36,9 +42,9 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.field or '(file)'}: {self.message}" if self.field else (
-            f"{where}: {self.message}"
-        )
+        if self.field:
+            return f"{where}: {self.field}: {self.message}"
+        return f"{where}: {self.message}"
 
 
 class LineMap:
@@ -95,13 +101,21 @@ def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
     """Read a YAML file into plain Python values and the lines of its fields."""
     file = str(path)
     try:
+        if Path(path).is_dir():  # read_bytes on a folder raises PermissionError on Windows
+            raise IsADirectoryError
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(file, None, "", "file not found") from None
     except IsADirectoryError:
         raise InputError(file, None, "", "is a folder, not a file") from None
-    except OSError as error:
-        raise InputError(file, None, "", f"cannot read: {error.strerror}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InputError(file, None, "", f"cannot read: {reason}") from None
+    return parse_yaml_bytes(raw, file)
+
+
+def parse_yaml_bytes(raw: bytes, file: str = "<bytes>") -> tuple[Any, LineMap]:
+    """Decode UTF-8 bytes and parse them as :func:`parse_yaml` does, within the size limit."""
     if len(raw) > MAX_BYTES:
         raise InputError(
             file, None, "", f"file is {len(raw):,} bytes; input files are limited to {MAX_BYTES:,}"
@@ -111,50 +125,141 @@ def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise InputError(
-            file, line, "", f"bytes that are not UTF-8 at byte {error.start}; save the file as UTF-8"
+            file,
+            line,
+            "",
+            f"bytes that are not UTF-8 at byte {error.start}; save the file as UTF-8",
         ) from None
     return parse_yaml(text, file)
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with a bound on nesting, so deep input fails before recursing.
+
+    PyYAML composes nodes recursively, two Python frames per level: a file of 500 '[' would
+    otherwise end in a RecursionError rather than a message.
+    """
+
+    def __init__(self, text: str, file: str) -> None:
+        self.file = file
+        self.depth = 0
+        super().__init__(text)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise InputError(
+                    self.file,
+                    self.peek_event().start_mark.line + 1,
+                    "",
+                    f"lists and mappings are nested more than {MAX_DEPTH} levels deep",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
     """Parse YAML text into plain Python values and the lines of its fields."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = _Loader(text, file)  # checks the characters of the whole text
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as error:
+        position, code = error.position, error.character
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else None
+        character = f"character U+{code:04X}" if isinstance(code, int) else "a character"
+        raise InputError(
+            file, line, "", f"{character} is not allowed in YAML (a control character?)"
+        ) from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        problem = " ".join(str(part) for part in (error.context, error.problem) if part)
-        raise InputError(file, line, "", f"YAML syntax error: {problem}") from None
+        line, message = _syntax_message(error)
+        raise InputError(file, line, "", f"YAML syntax error: {message}") from None
     except yaml.YAMLError as error:
         raise InputError(file, None, "", f"YAML error: {error}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines = LineMap()
-    if node is None:
+    if node is None:  # empty, or only comments: say so at line 1
+        lines.set((), 1)
         return None, lines
     lines.set((), node.start_mark.line + 1)
     return _convert(node, (), lines, loader, _Budget(file), file), lines
+
+
+_OPENERS = {"flow sequence": "list opened with '['", "flow mapping": "mapping opened with '{'"}
+
+
+def _syntax_message(error: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    """The line to blame and a plain message for one of PyYAML's syntax errors."""
+    problem = str(error.problem or "")
+    context = str(error.context or "")
+    problem_line = error.problem_mark.line + 1 if error.problem_mark else None
+    context_line = error.context_mark.line + 1 if error.context_mark else None
+    line = problem_line or context_line
+    if "'\\t'" in problem or "tab character" in problem:
+        return line, "a tab character; indent YAML with spaces, never tabs"
+    for kind, opened in _OPENERS.items():
+        # An unclosed bracket is noticed lines later; blame the line that opened it.
+        if kind in context and context_line and problem_line and context_line != problem_line:
+            return context_line, (
+                f"the {opened} on this line is not closed ({problem} on line {problem_line})"
+            )
+    if "quoted scalar" in context and context_line:
+        return context_line, f"the quoted text that starts on this line is not closed ({problem})"
+    if "<block end>" in problem:
+        return line, (
+            f"this line's indentation does not line up with the lines above it ({problem})"
+        )
+    if "mapping values are not allowed here" in problem:
+        return line, (
+            f"{problem}; a value that contains ': ' must be quoted, and a nested mapping must "
+            "start on its own line"
+        )
+    return line, " ".join(part for part in (context, problem) if part) or str(error)
 
 
 def _convert(
     node: yaml.Node, loc: Loc, lines: LineMap, loader: yaml.SafeLoader, budget: _Budget, file: str
 ) -> Any:
     budget.spend(node)
+    line = node.start_mark.line + 1
+    if len(loc) > MAX_DEPTH:  # only a self-referencing alias gets here: composing bounds the rest
+        raise InputError(
+            file, line, format_loc(loc[:MAX_DEPTH]), f"nested more than {MAX_DEPTH} levels deep"
+        )
+    if isinstance(node, yaml.CollectionNode) and node.tag not in _COLLECTION_TAGS:
+        raise InputError(
+            file,
+            line,
+            format_loc(loc),
+            f"YAML tag '{node.tag}' is not allowed on a list or mapping",
+        )
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
+            key_line = key_node.start_mark.line + 1
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise InputError(file, line, format_loc(loc), "YAML merge keys '<<' are not supported")
+                raise InputError(
+                    file, key_line, format_loc((*loc, "<<")), "YAML merge keys are not supported"
+                )
             if not isinstance(key_node, yaml.ScalarNode):
-                raise InputError(file, line, format_loc(loc), "a key must be a plain name")
-            key = loader.construct_object(key_node)
+                raise InputError(file, key_line, format_loc(loc), "a key must be a plain name")
+            key = _construct_scalar(key_node, loc, loader, file)
             if not isinstance(key, str | int) or isinstance(key, bool):
                 key = str(key)
             if key in out:
-                raise InputError(file, line, format_loc((*loc, key)), "duplicate key")
-            lines.set((*loc, key), line)
+                raise InputError(
+                    file,
+                    key_line,
+                    format_loc((*loc, key)),
+                    f"duplicate key (first given on line {first_line[key]})",
+                )
+            first_line[key] = key_line
+            lines.set((*loc, key), key_line)
             out[key] = _convert(value_node, (*loc, key), lines, loader, budget, file)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -163,6 +268,11 @@ def _convert(
             lines.set((*loc, index), item.start_mark.line + 1)
             items.append(_convert(item, (*loc, index), lines, loader, budget, file))
         return items
+    return _construct_scalar(node, loc, loader, file)
+
+
+def _construct_scalar(node: yaml.Node, loc: Loc, loader: yaml.SafeLoader, file: str) -> Any:
+    """A scalar's Python value (str, int, float, bool, None, date), or a located error."""
     try:
         return loader.construct_object(node)
     except yaml.constructor.ConstructorError as error:
@@ -171,19 +281,6 @@ def _convert(
         ) from None
     except ValueError as error:  # e.g. a timestamp such as 2021-13-45
         raise InputError(file, node.start_mark.line + 1, format_loc(loc), str(error)) from None
-
-
-def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The pydantic model class that holds the last element of ``loc``, for did-you-mean."""
-    current: Any = model
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        field = current.model_fields.get(str(part))
-        if field is None:
-            return None
-        current = _unwrap(field.annotation)
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -219,14 +316,115 @@ def _container_models(model: type[BaseModel], loc: Sequence[str | int]) -> type[
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+#: What a type error expected, in words; pydantic's own words name Python types.
+_EXPECTED: dict[str, str] = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping (name: value lines)",
+    "model_type": "a mapping (name: value lines)",
+    "model_attributes_type": "a mapping (name: value lines)",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "date_type": "a date such as 2021-12-07",
+    "date_parsing": "a date such as 2021-12-07",
+    "date_from_datetime_parsing": "a date such as 2021-12-07",
+    "date_from_datetime_inexact": "a date such as 2021-12-07",
+}
+#: Unions of the schema, described by what they mean rather than by their member types.
+_UNIONS: dict[frozenset[str], str] = {
+    frozenset({"text", "a whole number", "a number"}): (
+        "a number or an expression (text such as '2 * x')"
+    ),
+    frozenset({"text", "true or false"}): "a condition (text such as 'day > 30') or true/false",
+    frozenset({"a number", "a whole number"}): "a number",
+}
+#: Pydantic's "Input should be ..." and "List should have ..." read as "must be", "must have".
+_SHOULD = re.compile(r"^(?:Input|List|String|Dictionary|Tuple|Value) should ")
+_NAME_RULE = "use lower-case letters, digits and underscores, starting with a letter"
+
+
+def describe(value: Any, limit: int = 60) -> str:
+    """A short plain description of an input value for messages: ``the text 'abc'``."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, int):
+        if value.bit_length() > 64:  # repr of a huge int is long, or refused beyond 4300 digits
+            sign = "negative " if value < 0 else ""
+            return f"a {sign}{value.bit_length()}-bit whole number"
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value!r}"
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 4] + "...'"
+    return f"the text {text}" if isinstance(value, str) else text
+
+
+def _data_loc(loc: Sequence[str | int], data: Any, kind: str) -> Loc:
+    """Pydantic's location with the names of union members dropped, by walking the data.
+
+    For ``horizon: [1]`` against ``int | str`` pydantic reports ``horizon.int`` and
+    ``horizon.str``; only parts that are keys or indices of the input are fields. The last part
+    of a missing field is not in the data either, and is kept.
+    """
+    parts = [part for part in loc if part != "[key]"]
+    out: list[str | int] = []
+    current = data
+    for index, part in enumerate(parts):
+        is_key = isinstance(current, dict) and part in current
+        is_index = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if is_key or is_index:
+            current = current[part]
+        elif not (index == len(parts) - 1 and kind == "missing"):
+            continue  # a union member's tag, such as 'str' or 'function-after[...]'
+        out.append(part)
+    return tuple(out)
+
+
+_NO_DATA = object()
+
+
 def validation_error(
-    error: ValidationError, model: type[BaseModel], file: str, lines: LineMap
+    error: ValidationError,
+    model: type[BaseModel],
+    file: str,
+    lines: LineMap,
+    data: Any = _NO_DATA,
 ) -> InputError:
-    """Turn pydantic's first error into one located, plain-language :class:`InputError`."""
-    first = error.errors(include_url=False)[0]
-    loc = tuple(part for part in first["loc"] if part != "[key]")
+    """Turn one of pydantic's errors into a located, plain-language :class:`InputError`.
+
+    ``data`` is the input that was validated; with it, the names of union members are left out
+    of the field and a union's alternatives are described together. An unknown field is
+    reported before anything else, since a misspelt name also makes a required field missing;
+    otherwise the error nearest the top of the file is reported.
+    """
+    errors = error.errors(include_url=False)
+
+    def where(item: Any) -> Loc:
+        if data is _NO_DATA:
+            return tuple(part for part in item["loc"] if part != "[key]")
+        return _data_loc(item["loc"], data, item["type"])
+
+    def rank(item: Any) -> tuple[int, int]:
+        order = 0 if item["type"] == "extra_forbidden" else 2 if item["type"] == "missing" else 1
+        return order, lines.line(where(item)) or 0
+
+    first = min(errors, key=rank)
+    loc = where(first)
     kind = first["type"]
-    field = format_loc(loc)
+    value = first.get("input")
     if kind == "extra_forbidden":
         parent = _container_models(model, loc[:-1]) if loc[:-1] else model
         known = sorted(parent.model_fields) if parent else []
@@ -236,17 +434,27 @@ def validation_error(
             message += f"; did you mean '{close[0]}'?"
         elif known:
             message += f"; expected one of: {', '.join(known)}"
+    elif kind == "missing" and isinstance(loc[-1], int):  # a short tuple, such as [day]
+        message = f"the list needs at least {loc[-1] + 1} items"
+        loc = loc[:-1]
     elif kind == "missing":
         message = f"missing required field '{loc[-1]}'"
-    elif kind == "string_pattern_mismatch":
-        message = (
-            f"'{first['input']}' is not a valid name: use lower-case letters, digits and "
-            "underscores, starting with a letter"
-        )
+    elif "[key]" in first["loc"] or kind == "string_pattern_mismatch":
+        shown = describe(value).removeprefix("the text ")
+        message = f"{shown} is not a valid name: {_NAME_RULE} (at most 64 characters)"
+    elif kind in _EXPECTED:
+        # Every member of a union fails at the same place: describe them together.
+        expected = [
+            _EXPECTED[item["type"]]
+            for item in errors
+            if item["type"] in _EXPECTED and where(item) == loc
+        ]
+        words = list(dict.fromkeys(expected))
+        alternatives = _UNIONS.get(frozenset(words)) or " or ".join(words)
+        message = f"expected {alternatives}; got {describe(value)}"
     else:
-        message = first["msg"].removeprefix("Value error, ")
-        if kind not in ("value_error", "assertion_error") and not isinstance(
-            first.get("input"), dict | list
-        ):
-            message += f" (got {first.get('input')!r})"
-    return InputError(file, lines.line(loc), field, message)
+        message = first["msg"].removeprefix("Value error, ").replace(" after validation", "")
+        message = _SHOULD.sub("must ", message)
+        if kind not in ("value_error", "assertion_error") and not isinstance(value, dict | list):
+            message += f" (got {describe(value).removeprefix('the number ')})"
+    return InputError(file, lines.line(loc), format_loc(loc), message)
