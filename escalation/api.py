@@ -11,7 +11,7 @@ import datetime
 import importlib.metadata
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from escalation.engine.blocks import BLOCK_SIZE, block_specs, play_blocks
@@ -121,3 +121,67 @@ def run(
         parameters=plan.parameter_columns(),
         info=info,
     )
+
+
+def sweep(
+    experiment: str | Path,
+    trials: int | None = None,
+    out: str | Path | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    on_point: Callable[[int, int], None] | None = None,
+):
+    """Run an experiment file: every point of its design, each with the same seed.
+
+    Args:
+        experiment: an experiment YAML file (see :mod:`escalation.sweep.experiment`).
+        trials: replaces the experiment's trials per point.
+        out: results folder. Finished points are kept in ``<out>.partial/`` as they finish;
+            ``points.parquet``, ``run.json`` and ``report.html`` appear in ``out`` only when
+            every point is done. Without it nothing is written (and nothing can be resumed).
+        workers: local worker processes (or the workers of a ``scheduler="local"`` cluster).
+        scheduler: None (local processes), ``"local"`` (a Dask LocalCluster) or the address
+            of a Dask scheduler such as ``"tcp://host:8786"``. The numbers do not depend on it.
+        resume: finish the interrupted sweep in ``out``, playing only the missing points.
+        on_point: called as ``on_point(points_done, points_total)`` as points finish.
+
+    Returns:
+        a :class:`~escalation.sweep.runner.SweepResult`.
+    """
+    from escalation.scenario.yamlio import InputError
+    from escalation.sweep.executors import make_executor
+    from escalation.sweep.experiment import load_experiment
+    from escalation.sweep.runner import run_sweep
+
+    loaded = load_experiment(experiment, trials=trials)
+    try:
+        executor = make_executor(workers, scheduler)
+    except ValueError as error:
+        raise InputError(str(experiment), None, "--scheduler", str(error)) from None
+    return run_sweep(loaded, out=out, executor=executor, resume=resume, on_point=on_point)
+
+
+def compare(
+    sources: Sequence[str | Path | Scenario],
+    trials: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    on_scenario: Callable[[int, int, str], None] | None = None,
+):
+    """Play several scenarios with the same seed and trials and set their outcomes side by side.
+
+    ``trials`` and ``seed`` default to the first scenario's; with ``out`` the folder gets
+    ``compare.csv``, ``run.json`` and ``report.html`` (written atomically). Returns a
+    :class:`~escalation.sweep.compare.CompareResult`.
+    """
+    from escalation.sweep.compare import compare_scenarios
+
+    result = compare_scenarios(
+        sources, trials=trials, seed=seed, horizon=horizon, workers=workers, on_scenario=on_scenario
+    )
+    if out is not None:
+        result.write(out)
+    return result

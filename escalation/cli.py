@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from escalation import api
 from escalation.engine.results import OutputError, RunResult
@@ -42,12 +44,10 @@ def reported() -> Iterator[None]:
     """Turn expected failures into one clear line and an exit status, never a traceback."""
     try:
         yield
-    except InputError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(INPUT_ERROR) from None
-    except OutputError as error:
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(OUTPUT_ERROR) from None
+    except (InputError, OutputError) as error:
+        # Text, not a markup string: a file name or YAML key such as '[/b]' prints as it is.
+        err_console.print(Text.assemble(("error:", "bold red"), f" {error}"), soft_wrap=True)
+        raise typer.Exit(INPUT_ERROR if isinstance(error, InputError) else OUTPUT_ERROR) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: no results were written", highlight=False)
         raise typer.Exit(INTERRUPTED) from None
@@ -111,10 +111,13 @@ def validate(
         for file in files:
             loaded = api.as_scenario(file)
             out_console.print(
-                f"ok: {file}: {len(loaded.actors)} actors, {len(loaded.parameters)} parameters, "
-                f"{len(loaded.ladder)} rungs, {len(loaded.policies)} policies, "
-                f"horizon {loaded.horizon} days",
+                f"ok: {file}: {len(loaded.actors)} actors, "
+                f"{len(loaded.parameters)} parameters, {len(loaded.ladder)} rungs, "
+                f"{len(loaded.policies)} policies, horizon {loaded.horizon} days",
                 highlight=False,
+                markup=False,
+                emoji=False,
+                soft_wrap=True,
             )
 
 
@@ -169,12 +172,216 @@ def _print_result(result: RunResult) -> None:
     timing.add_column("median day", justify="right")
     timing.add_column("95% interval", justify="right")
     for row in result.timing.itertuples():
-        median = "–" if row.median_day is None or row.median_day != row.median_day else (
-            f"{row.median_day:g}"
-        )
+        # <NA> (never reached) has no truth value, so test for it, not with != itself
+        median = "–" if pd.isna(row.median_day) else f"{row.median_day:g}"
         interval = "–" if median == "–" else f"{row.lo:g} – {row.hi:g}"
         timing.add_row(str(row.outcome).replace("_", " "), f"{row.share:.1%}", median, interval)
     out_console.print(timing)
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=MAX_TRIALS, help="Trials per point (default: the experiment's)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Results folder (default: results/<experiment>-sweep-<timestamp>/)."
+        ),
+    ] = None,
+    workers: Workers = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask: 'local' starts a LocalCluster of --workers processes; an address such "
+            "as tcp://host:8786 uses a running cluster. The numbers do not depend on it."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Finish the interrupted sweep in --out.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar.")
+    ] = False,
+) -> None:
+    """Run an experiment: every point of its design, with the same seed (common random numbers)."""
+    with reported():
+        if resume and out is None:
+            raise InputError(
+                str(experiment),
+                None,
+                "--resume",
+                "give --out, the folder of the interrupted sweep",
+            )
+        folder = out or Path("results") / f"{_slug(experiment.stem)}-sweep-{_stamp()}"
+        try:
+            with _progress(quiet) as progress:
+                task = progress.add_task("points", total=None)
+                result = api.sweep(
+                    experiment,
+                    trials=trials,
+                    out=folder,
+                    workers=workers,
+                    scheduler=scheduler,
+                    resume=resume,
+                    on_point=lambda done, total: progress.update(
+                        task, completed=done, total=total
+                    ),
+                )
+        except KeyboardInterrupt:
+            partial = folder.with_name(folder.name + ".partial")
+            if not (partial / "points").is_dir():
+                raise
+            kept = len(list((partial / "points").glob("*.parquet")))
+            err_console.print(
+                f"interrupted: {kept} finished points are kept in {partial}; finish with\n"
+                f"  escalation sweep {experiment} --resume --out {folder}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(INTERRUPTED) from None
+        _print_sweep(result)
+        out_console.print(f"results written to [bold]{result.out}[/]", highlight=False)
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Two or more scenario YAML files.")
+    ],
+    trials: Trials = None,
+    seed: Seed = None,
+    workers: Workers = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Results folder (default: results/compare-<timestamp>/)."),
+    ] = None,
+    horizon: Horizon = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar.")
+    ] = False,
+) -> None:
+    """Play scenarios with the same seed and trials; show their outcomes side by side."""
+    with reported():
+        if len(scenarios) < 2:
+            raise InputError(
+                str(scenarios[0]), None, "", "compare needs two or more scenarios"
+            )
+        folder = out or Path("results") / f"compare-{_stamp()}"
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise OutputError(
+                f"{folder} already exists and is not empty; choose another --out"
+            )
+        with _progress(quiet) as progress:
+            task = progress.add_task("scenarios", total=len(scenarios))
+            result = api.compare(
+                scenarios,
+                trials=trials,
+                seed=seed,
+                horizon=horizon,
+                workers=workers,
+                on_scenario=lambda done, total, label: progress.update(
+                    task, completed=done
+                ),
+            )
+        _print_compare(result)
+        written = result.write(folder)
+        out_console.print(f"results written to [bold]{written}[/]", highlight=False)
+
+
+def _cell(metric: str, value: float, lo: float, hi: float) -> str:
+    if pd.isna(value):
+        return "–"
+    if metric.startswith("p:"):
+        return f"{value:.1%} ({100 * lo:.1f}–{100 * hi:.1f})"
+    return f"{value:.3g} ({lo:.3g}–{hi:.3g})"
+
+
+def _input_text(value: object) -> str:
+    if pd.isna(value):
+        return "–"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _print_sweep(result) -> None:
+    """Print a sweep's points (or its Sobol or Morris indices) as a table."""
+    info = result.info
+    table = Table(
+        title=f"{result.title}: {result.design.kind} design, {len(result.points):,} points, "
+        f"{info['trials_per_point']:,} trials each, seed {info['seed']}",
+        title_justify="left",
+    )
+    if result.indices is not None and len(result.indices):
+        sobol = "ST" in result.indices.columns
+        key = "ST" if sobol else "mu_star"
+        for column in (
+            "metric",
+            "variable",
+            *(("S1", "ST") if sobol else ("mu*", "sigma")),
+        ):
+            table.add_column(
+                column, justify="left" if column in ("metric", "variable") else "right"
+            )
+        shown = result.indices.sort_values(["metric", key], ascending=[True, False])
+        for row in shown.groupby("metric").head(12).itertuples():
+            if sobol:
+                cells = (
+                    f"{row.S1:.2f} ± {row.S1_conf:.2f}",
+                    f"{row.ST:.2f} ± {row.ST_conf:.2f}",
+                )
+            else:
+                cells = (
+                    f"{row.mu_star:.3g} ± {row.mu_star_conf:.2g}",
+                    f"{row.sigma:.3g}",
+                )
+            table.add_row(row.metric, row.variable, *cells)
+    else:
+        names = result.design.names
+        for column in ("point", *names, *result.metrics):
+            table.add_column(column, justify="left" if column in names else "right")
+        for row in result.points.head(40).to_dict("records"):
+            inputs = [_input_text(row[n]) for n in names]
+            metrics = [
+                _cell(m, row[m], row[f"{m}:lo"], row[f"{m}:hi"]) for m in result.metrics
+            ]
+            table.add_row(str(row["point"]), *inputs, *metrics)
+        if len(result.points) > 40:
+            table.caption = (
+                f"first 40 of {len(result.points):,} points; all in points.parquet"
+            )
+    out_console.print(table)
+    for note in result.notes:
+        out_console.print(f"note: {note}", highlight=False, markup=False)
+
+
+def _print_compare(result) -> None:
+    """Print each outcome's probability and interval in each compared scenario."""
+    info = result.info
+    table = Table(
+        title=f"{info['trials']:,} trials per scenario, seed {info['seed']} "
+        "(common random numbers)",
+        title_justify="left",
+    )
+    table.add_column("outcome")
+    for label in result.labels:
+        table.add_column(label, justify="right")
+    frame = result.table
+    for outcome in dict.fromkeys(frame["outcome"]):
+        rows = frame[frame["outcome"] == outcome].set_index("scenario")
+        table.add_row(
+            outcome.replace("_", " "),
+            *(
+                _cell("p:", *rows.loc[label, ["probability", "lo", "hi"]])
+                for label in result.labels
+            ),
+        )
+    out_console.print(table)
 
 
 def main() -> None:

@@ -1,0 +1,133 @@
+"""Sensitivity indices of a sweep's metrics: Sobol (S1, ST) and Morris (mu*, sigma), via SALib.
+
+Both read the points table in design order (the order SALib's samplers produced) and return
+a tidy frame with one row per metric and variable, with confidence half-widths at ``level``
+(SALib's bootstrap intervals). A metric that is missing at some point (a median day where no
+trial reached the rung) or constant over the design has no indices; it is left out and named
+in the returned notes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from escalation.sweep.designs import Design
+
+
+def _usable(frame: pd.DataFrame, column: str) -> tuple[np.ndarray | None, str | None]:
+    values = frame[column].to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        return None, f"{column}: missing at some points, so no indices"
+    if np.ptp(values) == 0:
+        return None, f"{column}: the same at every point, so no indices"
+    return values, None
+
+
+def sobol_indices(
+    design: Design,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[pd.DataFrame, list[str]]:
+    """First-order and total Sobol indices of each metric column, with confidence half-widths.
+
+    Returns a frame with columns ``metric, variable, S1, S1_conf, ST, ST_conf`` and notes.
+    """
+    from SALib.analyze import sobol as salib_sobol
+
+    rows, notes = [], []
+    ordered = frame.sort_values("point")
+    for column in columns:
+        y, note = _usable(ordered, column)
+        if y is None:
+            notes.append(note)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            found = salib_sobol.analyze(
+                design.problem(),
+                y,
+                calc_second_order=False,
+                conf_level=level,
+                print_to_console=False,
+                seed=seed,
+            )
+        for i, name in enumerate(design.names):
+            rows.append(
+                {
+                    "metric": column,
+                    "variable": name,
+                    "S1": float(found["S1"][i]),
+                    "S1_conf": float(found["S1_conf"][i]),
+                    "ST": float(found["ST"][i]),
+                    "ST_conf": float(found["ST_conf"][i]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["metric", "variable", "S1", "S1_conf", "ST", "ST_conf"]
+    ), notes
+
+
+def morris_indices(
+    design: Design,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Morris elementary-effect statistics of each metric column.
+
+    Returns a frame with columns ``metric, variable, mu, mu_star, mu_star_conf, sigma`` and
+    notes. SALib scales each variable to [0, 1], so an effect is the change in the metric per
+    whole range of the variable (a linear ``c * x`` over ``[lo, hi]`` gives ``c * (hi - lo)``).
+    """
+    from SALib.analyze import morris as salib_morris
+
+    rows, notes = [], []
+    ordered = frame.sort_values("point")
+    for column in columns:
+        y, note = _usable(ordered, column)
+        if y is None:
+            notes.append(note)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            found = salib_morris.analyze(
+                design.problem(),
+                design.matrix,
+                y,
+                conf_level=level,
+                num_levels=design.settings["levels"],
+                print_to_console=False,
+                seed=seed,
+            )
+        for i, name in enumerate(design.names):
+            rows.append(
+                {
+                    "metric": column,
+                    "variable": name,
+                    "mu": float(found["mu"][i]),
+                    "mu_star": float(found["mu_star"][i]),
+                    "mu_star_conf": float(found["mu_star_conf"][i]),
+                    "sigma": float(found["sigma"][i]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["metric", "variable", "mu", "mu_star", "mu_star_conf", "sigma"]
+    ), notes
+
+
+def indices(
+    design: Design, frame: pd.DataFrame, columns: Sequence[str], seed: int = 0, level: float = 0.95
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """The design's sensitivity indices: Sobol or Morris, or None for other designs."""
+    if design.kind == "sobol":
+        return sobol_indices(design, frame, columns, seed, level)
+    if design.kind == "morris":
+        return morris_indices(design, frame, columns, seed, level)
+    return None, []

@@ -1,0 +1,296 @@
+"""Running sweeps: same numbers on any executor, nothing lost on interruption, common random
+numbers, the results folder, and comparisons of scenarios."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from escalation import api
+from escalation.cli import app
+from escalation.engine.results import OutputError
+from escalation.sweep.designs import Factor, make_design
+from escalation.sweep.evaluate import ScenarioEvaluator
+from escalation.sweep.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+from escalation.sweep.experiment import load_experiment
+from escalation.sweep.runner import SweepError, run_design, run_sweep
+from escalation.sweep.store import PointStore
+
+ROOT = Path(__file__).resolve().parent.parent
+DEC2021 = ROOT / "scenarios" / "dec2021.yaml"
+
+SMALL = """
+name: small
+scenario: {scenario}
+design: grid
+trials: 400
+seed: 11
+metrics: [p:full_scale_invasion, p:settlement, median_day:limited_incursion, mean:sanctions]
+variables:
+  severity: {{path: parameters.us_sanctions_severity.dist, values: [0.2, 1.0]}}
+  belief:
+    path: parameters.russia_belief_us.dist
+    values: [0.2, 0.5, 0.8]
+    format: "beta({{x}}*10, (1-{{x}})*10)"
+"""
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    """A 2 x 3 grid over dec2021 with 400 trials per point."""
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL.format(scenario=DEC2021.as_posix()))
+    return path
+
+
+def test_process_pool_gives_the_serial_points(small: Path) -> None:
+    loaded = load_experiment(small, trials=200)
+    serial = run_sweep(loaded, executor=SerialExecutor()).points
+    assert len(serial) == 6
+    # The inputs mattered: the design is not one point repeated.
+    assert serial["p:full_scale_invasion"].nunique() > 1
+    pooled = run_sweep(loaded, executor=ProcessExecutor(2)).points
+    pd.testing.assert_frame_equal(pooled, serial)
+
+
+def test_dask_cluster_in_this_process_gives_the_serial_points(small: Path) -> None:
+    loaded = load_experiment(small, trials=200)
+    serial = run_sweep(loaded, executor=SerialExecutor()).points
+    dask = run_sweep(loaded, executor=DaskExecutor(None, workers=2, processes=False)).points
+    pd.testing.assert_frame_equal(dask, serial)
+
+
+@pytest.mark.slow
+def test_cli_workers_and_local_dask_cluster_give_identical_files(
+    small: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    frames = []
+    for name, options in (
+        ("one", ["--workers", "1"]),
+        ("two", ["--workers", "2"]),
+        ("dask", ["--scheduler", "local", "--workers", "2"]),
+    ):
+        out = tmp_path / name
+        result = runner.invoke(app, ["sweep", str(small), "--out", str(out), *options])
+        assert result.exit_code == 0, result.output
+        frames.append(pd.read_parquet(out / "points.parquet"))
+    pd.testing.assert_frame_equal(frames[1], frames[0])
+    pd.testing.assert_frame_equal(frames[2], frames[0])
+
+
+def test_interrupted_sweep_keeps_points_and_resumes_to_the_same_result(
+    small: Path, tmp_path: Path
+) -> None:
+    loaded = load_experiment(small)
+    whole = run_sweep(loaded, out=tmp_path / "whole")
+
+    out = tmp_path / "broken"
+    k = 2
+
+    def interrupt_after_k(done: int, total: int) -> None:
+        if done == k:
+            raise KeyboardInterrupt  # as if Ctrl-C came while point k+1 was being played
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(loaded, out=out, on_point=interrupt_after_k)
+    partial = Path(f"{out}.partial")
+    assert not out.exists()
+    assert (partial / "INCOMPLETE.txt").is_file()
+    assert not (partial / "points.parquet").exists()
+    assert len(list((partial / "points").glob("*.parquet"))) == k
+
+    # Starting afresh into the same folder would lose the points: refused.
+    with pytest.raises(OutputError, match="--resume"):
+        run_sweep(loaded, out=out)
+    # Resuming with other inputs would mix two experiments: refused.
+    with pytest.raises(OutputError, match="hash differs"):
+        run_sweep(load_experiment(small, trials=401), out=out, resume=True)
+
+    seen = []
+    resumed = run_sweep(loaded, out=out, resume=True, on_point=lambda d, t: seen.append(d))
+    assert seen[0] == k and seen[-1] == 6  # only the missing points were played
+    assert resumed.info["resumed_points"] == k
+    assert not partial.exists()
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "points.parquet"),
+        pd.read_parquet(tmp_path / "whole" / "points.parquet"),
+    )
+    pd.testing.assert_frame_equal(resumed.points, whole.points)
+
+
+def square(point: Mapping[str, float]) -> dict[str, float]:
+    """A test evaluator."""
+    return {"y": float(point["i"]) ** 2}
+
+
+def square_but_die_on_three(point: Mapping[str, float]) -> dict[str, float]:
+    """The same evaluator, but the worker process dies on point i = 3."""
+    if point["i"] == 3:
+        os._exit(3)
+    return square(point)
+
+
+def test_killed_worker_keeps_finished_points_and_resume_completes(tmp_path: Path) -> None:
+    design = make_design("grid", [Factor("i", values=tuple(range(6)))])
+    manifest = {"experiment_hash": "squares"}
+    store = PointStore(tmp_path / "out")
+    done = store.open(manifest, resume=False)
+    with pytest.raises(SweepError, match="--resume"):
+        run_design(design, square_but_die_on_three, ProcessExecutor(1), store, done)
+    kept = store.load()
+    assert 3 not in set(kept["point"])
+    assert len(kept) >= 1  # points 0..2 run before point 3 in a one-process pool
+    assert (kept["y"] == kept["i"] ** 2).all()
+
+    store = PointStore(tmp_path / "out")
+    done = store.open(manifest, resume=True)
+    assert done == set(kept["point"])
+    frame = run_design(design, square, SerialExecutor(), store, done)
+    pd.testing.assert_frame_equal(frame, run_design(design, square, SerialExecutor()))
+
+
+def test_common_random_numbers_follow_through(tmp_path: Path) -> None:
+    # Two points differing only in the true follow-through of the US sanctions after an
+    # invasion: the challenger decides on its belief, not on the truth, so every trial where
+    # the policy never triggered (the crisis never reached the invasion rung) is identical.
+    path = tmp_path / "crn.yaml"
+    path.write_text(
+        f"""
+scenario: {DEC2021.as_posix()}
+design: grid
+trials: 3000
+metrics: [p:full_scale_invasion]
+variables:
+  follow: {{path: policies.us_sanctions_invasion.follow_through, values: [0.1, 0.95]}}
+"""
+    )
+    loaded = load_experiment(path)
+    evaluator = ScenarioEvaluator.from_experiment(loaded)
+    low, high = (evaluator.trials_frame(point) for point in loaded.design.points)
+    invasion = loaded.scenario.rung_index("invasion")
+    rungs = [rung.id for rung in loaded.scenario.ladder]
+    never = low["peak_rung"].map(rungs.index).to_numpy() < invasion
+    assert never.sum() > 1000
+    pd.testing.assert_frame_equal(
+        low[never].drop(columns=["us_follow_through"]).reset_index(drop=True),
+        high[never].drop(columns=["us_follow_through"]).reset_index(drop=True),
+    )
+    # Where it did trigger, the truth matters: sanctions differ (so the check above can fail).
+    assert not np.array_equal(low.loc[~never, "sanctions"], high.loc[~never, "sanctions"])
+
+
+def test_common_random_numbers_disabled_policy_keeps_the_streams(tmp_path: Path) -> None:
+    # Switching US defensive aid off leaves every trial that never reached an incursion (where
+    # the aid would trigger) unchanged: the disabled policy still consumes its draws.
+    path = tmp_path / "crn.yaml"
+    path.write_text(
+        f"""
+scenario: {DEC2021.as_posix()}
+design: grid
+trials: 3000
+metrics: [p:full_scale_invasion]
+variables:
+  aid: {{path: policies.us_defensive_aid.enabled, values: [true, false]}}
+"""
+    )
+    loaded = load_experiment(path)
+    evaluator = ScenarioEvaluator.from_experiment(loaded)
+    on, off = (evaluator.trials_frame(point) for point in loaded.design.points)
+    rungs = [rung.id for rung in loaded.scenario.ladder]
+    never = on["peak_rung"].map(rungs.index).to_numpy() < loaded.scenario.rung_index("incursion")
+    assert never.sum() > 500
+    pd.testing.assert_frame_equal(on[never], off[never])
+    assert on.loc[~never, "aid"].sum() > 0 and off["aid"].sum() == 0
+
+
+def test_results_folder_holds_points_record_and_report(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = api.sweep(small, out=out, trials=300)
+    assert sorted(p.name for p in out.iterdir()) == ["points.parquet", "report.html", "run.json"]
+    points = pd.read_parquet(out / "points.parquet")
+    assert list(points.columns[:4]) == ["point", "severity", "belief", "belief:text"]
+    assert points["belief:text"].tolist()[:3] == ["beta(2, 8)", "beta(5, 5)", "beta(8, 2)"]
+    for metric in result.metrics:
+        assert (points[f"{metric}:lo"] <= points[metric]).all()
+        assert (points[metric] <= points[f"{metric}:hi"]).all()
+    info = json.loads((out / "run.json").read_text())
+    assert info["experiment_hash"] == load_experiment(small, trials=300).experiment_hash
+    assert info["trials_per_point"] == 300 and info["seed"] == 11
+    assert info["design"]["kind"] == "grid" and info["design"]["points"] == 6
+    assert "versions" in info and "SALib" in info["versions"]
+    report = (out / "report.html").read_text()
+    assert "Common random numbers" in report and "heatmap" in report
+
+
+def test_sobol_sweep_of_the_scenario_writes_indices(tmp_path: Path) -> None:
+    path = tmp_path / "sobol.yaml"
+    path.write_text(
+        f"""
+scenario: {DEC2021.as_posix()}
+design: {{kind: sobol, samples: 4}}
+trials: 200
+metrics: [p:full_scale_invasion, median_day:nuclear_use]
+variables:
+  p_resolved: {{path: parameters.p_resolved, quantile: true}}
+  aid_lag: {{path: parameters.us_aid_lag, quantile: true}}
+"""
+    )
+    result = api.sweep(path, out=tmp_path / "out")
+    assert len(result.points) == 4 * (2 + 2)
+    table = pd.read_csv(tmp_path / "out" / "indices.csv")
+    assert set(table["variable"]) == {"p_resolved", "aid_lag"}
+    assert set(table["metric"]) == {"p:full_scale_invasion"}
+    # Nuclear use is rare: with no trial reaching it at some point, it has no indices, and
+    # the report says so rather than failing.
+    assert any("median_day:nuclear_use" in note for note in result.notes)
+
+
+def test_compare_with_common_random_numbers(tmp_path: Path) -> None:
+    harsh = tmp_path / "harsh.yaml"
+    harsh.write_text(
+        DEC2021.read_text().replace(
+            "dist: triangular(0.2, 0.4, 0.8)\n    description: Cost to Russia of US sanctions",
+            "dist: 1.5\n    description: Cost to Russia of US sanctions",
+        )
+    )
+    same = tmp_path / "dec2021.yaml"
+    same.write_text(DEC2021.read_text())
+    result = api.compare([DEC2021, same, harsh], trials=3000, out=tmp_path / "out")
+    table = result.table
+    assert result.labels == ["dec2021", "dec2021 (2)", "harsh"]
+    assert np.allclose(table.groupby("scenario")["probability"].sum(), 1.0)
+    copy = table[table["scenario"] == "dec2021 (2)"]
+    # The same scenario with the same seed: identical trial by trial, so zero difference.
+    assert (copy["difference"] == 0).all() and (copy["diff_lo"] == 0).all()
+    invasion = table[(table["scenario"] == "harsh") & (table["outcome"] == "full_scale_invasion")]
+    assert invasion["diff_hi"].item() < 0  # harsher sanctions deter: a clear, paired drop
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["compare.csv", "report.html", "run.json"]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "compare.csv"), table)
+
+
+def test_cli_sweep_and_compare(small: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["sweep", str(small), "--trials", "200", "--out", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "severity" in result.output and (tmp_path / "s" / "points.parquet").is_file()
+    result = runner.invoke(
+        app,
+        ["compare", str(DEC2021), str(DEC2021), "--trials", "500", "--out", str(tmp_path / "c")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "full scale invasion" in result.output
+    assert (tmp_path / "c" / "compare.csv").is_file()
+    # --resume needs the folder of the interrupted sweep.
+    result = runner.invoke(app, ["sweep", str(small), "--resume"])
+    assert result.exit_code == 2 and "--out" in result.output
