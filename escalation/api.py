@@ -21,7 +21,16 @@ from escalation.scenario.load import load_scenario, scenario_hash
 from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
 
 #: Packages whose versions a run records, so that a result can be reproduced.
-RECORDED_PACKAGES = ("escalation", "mesa", "numpy", "scipy", "pandas", "pyarrow", "plotly", "pydantic")
+RECORDED_PACKAGES = (
+    "escalation",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "plotly",
+    "pydantic",
+)
 
 
 def as_scenario(source: str | Path | Scenario) -> Scenario:
@@ -30,7 +39,10 @@ def as_scenario(source: str | Path | Scenario) -> Scenario:
 
 
 def with_overrides(
-    scenario: Scenario, trials: int | None = None, seed: int | None = None, horizon: int | None = None
+    scenario: Scenario,
+    trials: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
 ) -> Scenario:
     """The scenario with its default trials, seed or horizon replaced, re-validated."""
     changes = {

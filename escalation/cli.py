@@ -1,15 +1,18 @@
-"""The ``escalation`` command line: run, validate, schema. No logic of its own.
+"""The ``escalation`` command line: run, sweep, compare, validate, schema. No logic of its own.
 
 Mistakes in input files print one line, ``file:line: field: message``, and exit with status 2;
-failures to write results exit with status 1; an interrupt exits with 130. None of them prints
-a traceback, and none leaves a partial results folder.
+failures to write results exit with status 1; an interrupt (Ctrl-C or SIGTERM) exits with 130.
+None of them prints a traceback, and none leaves a partial results folder (an interrupted sweep
+keeps its finished points in a folder marked incomplete, for ``--resume``).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +44,14 @@ INPUT_ERROR, OUTPUT_ERROR, INTERRUPTED = 2, 1, 130
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Turn expected failures into one clear line and an exit status, never a traceback."""
+    """Turn expected failures into one clear line and an exit status, never a traceback.
+
+    SIGTERM is turned into the same clean interrupt as Ctrl-C while the command runs, so a
+    terminated run also unwinds through the atomic writers and leaves nothing half-written.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
     except (InputError, OutputError) as error:
@@ -51,6 +61,19 @@ def reported() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("interrupted: no results were written", highlight=False)
         raise typer.Exit(INTERRUPTED) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """A SIGTERM handler: unwind like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def _written(folder: object) -> None:
+    """Say where the results are (plain text: a path may contain brackets)."""
+    out_console.print(Text.assemble("results written to ", (str(folder), "bold")), soft_wrap=True)
 
 
 Trials = Annotated[
@@ -99,7 +122,7 @@ def run(
         result.info["source"] = str(scenario)
         _print_result(result)
         written = result.write(folder)
-        out_console.print(f"results written to [bold]{written}[/]", highlight=False)
+        _written(written)
 
 
 @app.command()
@@ -150,8 +173,10 @@ def _progress(quiet: bool) -> Progress:
 def _print_result(result: RunResult) -> None:
     scenario = result.scenario
     table = Table(
-        title=f"{scenario.title or scenario.name}: {len(result.trials):,} trials, "
-        f"seed {scenario.seed}, {scenario.horizon} days",
+        title=Text(
+            f"{scenario.title or scenario.name}: {len(result.trials):,} trials, "
+            f"seed {scenario.seed}, {scenario.horizon} days"
+        ),
         title_justify="left",
     )
     table.add_column("outcome")
@@ -166,7 +191,9 @@ def _print_result(result: RunResult) -> None:
             f"{row.count:,}",
         )
     out_console.print(table)
-    timing = Table(title="When violence starts (day from the scenario's start)", title_justify="left")
+    timing = Table(
+        title="When violence starts (day from the scenario's start)", title_justify="left"
+    )
     timing.add_column("reached")
     timing.add_column("share", justify="right")
     timing.add_column("median day", justify="right")
@@ -184,15 +211,11 @@ def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
     trials: Annotated[
         int | None,
-        typer.Option(
-            min=1, max=MAX_TRIALS, help="Trials per point (default: the experiment's)."
-        ),
+        typer.Option(min=1, max=MAX_TRIALS, help="Trials per point (default: the experiment's)."),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            help="Results folder (default: results/<experiment>-sweep-<timestamp>/)."
-        ),
+        typer.Option(help="Results folder (default: results/<experiment>-sweep-<timestamp>/)."),
     ] = None,
     workers: Workers = 1,
     scheduler: Annotated[
@@ -205,9 +228,7 @@ def sweep(
     resume: Annotated[
         bool, typer.Option("--resume", help="Finish the interrupted sweep in --out.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar.")
-    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Run an experiment: every point of its design, with the same seed (common random numbers)."""
     with reported():
@@ -229,9 +250,7 @@ def sweep(
                     workers=workers,
                     scheduler=scheduler,
                     resume=resume,
-                    on_point=lambda done, total: progress.update(
-                        task, completed=done, total=total
-                    ),
+                    on_point=lambda done, total: progress.update(task, completed=done, total=total),
                 )
         except KeyboardInterrupt:
             partial = folder.with_name(folder.name + ".partial")
@@ -247,14 +266,12 @@ def sweep(
             )
             raise typer.Exit(INTERRUPTED) from None
         _print_sweep(result)
-        out_console.print(f"results written to [bold]{result.out}[/]", highlight=False)
+        _written(result.out)
 
 
 @app.command()
 def compare(
-    scenarios: Annotated[
-        list[Path], typer.Argument(help="Two or more scenario YAML files.")
-    ],
+    scenarios: Annotated[list[Path], typer.Argument(help="Two or more scenario YAML files.")],
     trials: Trials = None,
     seed: Seed = None,
     workers: Workers = 1,
@@ -263,21 +280,15 @@ def compare(
         typer.Option(help="Results folder (default: results/compare-<timestamp>/)."),
     ] = None,
     horizon: Horizon = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar.")
-    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Play scenarios with the same seed and trials; show their outcomes side by side."""
     with reported():
         if len(scenarios) < 2:
-            raise InputError(
-                str(scenarios[0]), None, "", "compare needs two or more scenarios"
-            )
+            raise InputError(str(scenarios[0]), None, "", "compare needs two or more scenarios")
         folder = out or Path("results") / f"compare-{_stamp()}"
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise OutputError(
-                f"{folder} already exists and is not empty; choose another --out"
-            )
+            raise OutputError(f"{folder} already exists and is not empty; choose another --out")
         with _progress(quiet) as progress:
             task = progress.add_task("scenarios", total=len(scenarios))
             result = api.compare(
@@ -286,13 +297,11 @@ def compare(
                 seed=seed,
                 horizon=horizon,
                 workers=workers,
-                on_scenario=lambda done, total, label: progress.update(
-                    task, completed=done
-                ),
+                on_scenario=lambda done, total, label: progress.update(task, completed=done),
             )
         _print_compare(result)
         written = result.write(folder)
-        out_console.print(f"results written to [bold]{written}[/]", highlight=False)
+        _written(written)
 
 
 def _cell(metric: str, value: float, lo: float, hi: float) -> str:
@@ -313,8 +322,10 @@ def _print_sweep(result) -> None:
     """Print a sweep's points (or its Sobol or Morris indices) as a table."""
     info = result.info
     table = Table(
-        title=f"{result.title}: {result.design.kind} design, {len(result.points):,} points, "
-        f"{info['trials_per_point']:,} trials each, seed {info['seed']}",
+        title=Text(
+            f"{result.title}: {result.design.kind} design, {len(result.points):,} points, "
+            f"{info['trials_per_point']:,} trials each, seed {info['seed']}"
+        ),
         title_justify="left",
     )
     if result.indices is not None and len(result.indices):
@@ -347,14 +358,10 @@ def _print_sweep(result) -> None:
             table.add_column(column, justify="left" if column in names else "right")
         for row in result.points.head(40).to_dict("records"):
             inputs = [_input_text(row[n]) for n in names]
-            metrics = [
-                _cell(m, row[m], row[f"{m}:lo"], row[f"{m}:hi"]) for m in result.metrics
-            ]
+            metrics = [_cell(m, row[m], row[f"{m}:lo"], row[f"{m}:hi"]) for m in result.metrics]
             table.add_row(str(row["point"]), *inputs, *metrics)
         if len(result.points) > 40:
-            table.caption = (
-                f"first 40 of {len(result.points):,} points; all in points.parquet"
-            )
+            table.caption = f"first 40 of {len(result.points):,} points; all in points.parquet"
     out_console.print(table)
     for note in result.notes:
         out_console.print(f"note: {note}", highlight=False, markup=False)

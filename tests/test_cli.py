@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -330,3 +332,27 @@ def test_schema_validates_the_shipped_scenario(dec2021_path: Path) -> None:
     document["horizn"] = document.pop("horizon")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, schema)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_run_leaves_no_results(
+    dec2021_path: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    # A million trials take far longer than the pause below, so the signal lands mid-run.
+    command = [sys.executable, "-m", "escalation", "run", str(dec2021_path), "--trials", "1000000"]
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "out"
+    process = subprocess.Popen(
+        [*command, "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not out.exists()
+    assert list(work.iterdir()) == []  # no hidden partial folder either
