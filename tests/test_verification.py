@@ -1,0 +1,796 @@
+"""Verification against closed forms: scenarios whose answer is known, run through the engine.
+
+Two models with known answers are written in the scenario vocabulary and played by
+:func:`escalation.api.run`, like any scenario:
+
+- **Fearon's risk-return trade-off.** A demands ``x`` of B, whose war cost ``c_B`` is private
+  and uniform on ``[0, c̄]``; B accepts iff ``x <= p + c_B``; refused, A fights. At the optimal
+  demand ``x* = p + (c̄ - c_A)/2`` the chance of war is ``(c̄ - c_A)/(2 c̄)``, whatever ``p``.
+- **An absorbing Markov chain.** A challenger that chooses at random (rationality 0) at a daily
+  rate, a concession at a constant hazard and events at constant rates, all depending only on
+  the rung: the engine's day is then a fixed transition matrix, built here by hand from the
+  model's equations (docs/model.md) in the engine's within-day order, and the outcome
+  distribution, the mean time to the end and the day-by-day timeline follow from it exactly.
+
+Every comparison is a :class:`Check`: the closed-form value, the simulated one and its Monte
+Carlo standard error (each check says how it is computed); it passes when the two differ by at
+most ``builders.Z = 4`` standard errors (a chance failure has p ~ 6e-5 per check, and the seeds
+are fixed). A check whose exact value is 0 or 1 has standard error 0 and must match exactly.
+
+Run ``python tests/test_verification.py`` to print the tables of docs/verification.md, or
+``python tests/test_verification.py --update-doc`` to rewrite them in place.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.linalg
+from builders import Z, binomial_se, scenario, share_gap, toy
+
+import escalation
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "verification.md"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison of a simulated number with its closed-form value.
+
+    ``se`` is the Monte Carlo standard error of ``simulated``; ``how`` says how it was computed.
+    """
+
+    group: str
+    quantity: str
+    expected: float
+    simulated: float
+    se: float
+    trials: int
+    seed: int
+    how: str
+
+    @property
+    def ok(self) -> bool:
+        """Within ``Z`` standard errors; an exact value (``se == 0``) must match exactly."""
+        if self.se == 0:
+            return bool(np.isclose(self.simulated, self.expected, rtol=0, atol=1e-12))
+        return abs(self.simulated - self.expected) <= Z * self.se
+
+
+def assert_checks(checks: list[Check]) -> None:
+    """Fail with every check that is off, not just the first."""
+    bad = [
+        f"{c.group}: {c.quantity}: expected {c.expected:.6g}, simulated {c.simulated:.6g}, "
+        f"se {c.se:.3g}"
+        for c in checks
+        if not c.ok
+    ]
+    assert not bad, "\n".join(bad)
+
+
+# =========================================================================== Fearon (1995)
+#
+# The scenario: B (the grantor and target) moves first on day 1 and concedes A's one demand iff
+# `x <= p + c_b`. A then decides (decision rate 1) with a very high rationality between ending
+# (it keeps what was granted), holding and climbing to `war`. Utilities, with stake `S = x`:
+#   granted (g = 1):  end = x,   hold = x (1 - 1) = 0,      war = x (1 - c_a/x) = x - c_a
+#   refused (g = 0):  end = 0,   hold = x (0 - 1) = -x,     war = x (P p/x - c_a/x) = p - c_a
+# with contest success P = 1 (B's capability is 0). So A settles when granted (by c_a) and
+# fights when refused (by p - c_a > 0), as in the model, and A's payoffs are Fearon's:
+# x from a settlement, p - c_a from war. Margins of at least 0.05 times a rationality of 1e4
+# put the logit's chance of any other choice below exp(-500).
+
+FEARON_TRIALS = 20_000
+FEARON_LAMBDA = 1e4
+
+
+def fearon(p: float, c_a: float, cbar: float, x: float) -> dict:
+    """Fearon's ultimatum with a private cost of war, as a one-day scenario dict."""
+
+    def const(value: float, source: str) -> dict:
+        return {"dist": float(value), "source": source}
+
+    data = toy(
+        name="fearon_risk_return",
+        horizon=1,
+        actors={
+            # B first: its answer comes before A's decision on day 1.
+            "b": {"name": "B", "capability": 0},
+            "a": {"name": "A", "forces": 1},
+        },
+        parameters={
+            "p": const(p, "Fearon (1995): A's chance of winning a war"),
+            "c_a": const(c_a, "Fearon (1995): A's cost of war"),
+            "c_b": {"dist": f"uniform(0, {cbar!r})", "source": "Fearon (1995): B's private cost"},
+            "x": const(x, "A's demand"),
+        },
+        ladder=[
+            {"id": "bargain", "hold_cost": 1},
+            {
+                "id": "war",
+                "outcome": "war",
+                "absorbing": True,
+                "gain": "p / x",
+                "cost": "c_a / x",
+            },
+        ],
+        challenger={
+            "actor": "a",
+            "target": "b",
+            "start_rung": "bargain",
+            "stake": "x",
+            "audience_cost": 0,
+            "rationality": FEARON_LAMBDA,
+            "decision_rate": 1,
+            "hope": 0,
+            "planning_days": 1,
+        },
+        demands={"demand": {"weight": 1, "grantors": ["b"], "source": "A's demand x"}},
+        policies={
+            "accept": {
+                "actor": "b",
+                "when": "x <= p + c_b",
+                "do": {"concede": "demand"},
+                "hazard": 1,
+                "source": "Fearon (1995): B accepts iff x <= p + c_B",
+            }
+        },
+        events={},
+    )
+    return data
+
+
+def x_star(p: float, c_a: float, cbar: float) -> float:
+    """Fearon's optimal demand."""
+    return p + max(cbar - c_a, 0.0) / 2
+
+
+def war_chance(p: float, c_a: float, cbar: float, x: float) -> float:
+    """Closed form chance of war at demand ``x``: B refuses iff ``c_B < x - p``."""
+    return float(np.clip((x - p) / cbar, 0.0, 1.0))
+
+
+def expected_utility(p: float, c_a: float, cbar: float, x: float) -> float:
+    """A's closed-form expected utility of demanding ``x``."""
+    war = war_chance(p, c_a, cbar, x)
+    return x * (1 - war) + (p - c_a) * war
+
+
+@cache
+def fearon_trials(p: float, c_a: float, cbar: float, x: float, seed: int) -> pd.DataFrame:
+    """The trials table of one Fearon run (cached: the sweeps share runs)."""
+    result = escalation.run(scenario(fearon(p, c_a, cbar, x)), trials=FEARON_TRIALS, seed=seed)
+    return result.trials
+
+
+def fearon_payoffs(trials: pd.DataFrame, p: float, c_a: float, x: float) -> np.ndarray:
+    """A's payoff in each trial: ``x`` if B accepted and A settled, ``p - c_a`` after war."""
+    outcome = trials["outcome"].astype(str).to_numpy()
+    # Anything else would mean the scenario does not encode the model.
+    assert set(np.unique(outcome)) <= {"settlement", "war"}, np.unique(outcome)
+    return np.where(outcome == "war", p - c_a, x)
+
+
+#: (p, c_A, c̄) triples, each at its own seed; the last has c_A >= c̄, so x* = p and no war.
+FEARON_CASES = [(0.5, 0.2, 1.0), (0.3, 0.1, 0.5), (0.6, 0.25, 2.0), (0.7, 0.4, 0.3)]
+FEARON_SEED = 101
+#: c_A = 0.2 and c̄ = 1 fixed, p varied at one seed: the chance of war must not move.
+FEARON_P_SWEEP = [0.3, 0.5, 0.7, 0.9]
+FEARON_P_SEED = 111
+
+
+def fearon_war_checks() -> list[Check]:
+    """P(war) at the optimal demand for several (p, c_A, c̄), and for several p."""
+    cases = [(*case, FEARON_SEED + i) for i, case in enumerate(FEARON_CASES)]
+    cases += [(p, 0.2, 1.0, FEARON_P_SEED) for p in FEARON_P_SWEEP]
+    checks = []
+    for p, c_a, cbar, seed in cases:
+        x = x_star(p, c_a, cbar)
+        trials = fearon_trials(p, c_a, cbar, x, seed)
+        fearon_payoffs(trials, p, c_a, x)  # asserts that only settlement and war occur
+        war = (trials["outcome"] == "war").mean()
+        expected = max(cbar - c_a, 0.0) / (2 * cbar)
+        checks.append(
+            Check(
+                "Fearon: P(war) at the optimal demand x*",
+                f"p={p}, c_A={c_a}, c̄={cbar}: x*={x:.4g}",
+                expected,
+                float(war),
+                binomial_se(expected, len(trials)),
+                len(trials),
+                seed,
+                "binomial sqrt(P(1-P)/n) at the closed-form P",
+            )
+        )
+    return checks
+
+
+def fearon_sweep_checks(
+    p: float = 0.5, c_a: float = 0.2, cbar: float = 1.0, steps: tuple[int, ...] = (-2, -1, 1, 2)
+) -> list[Check]:
+    """A's simulated expected utility around x*, and its drop away from x*.
+
+    All demands are played at one seed, so every trial has the same ``c_B`` at every demand
+    (each parameter consumes the same uniforms whatever its value): the differences are paired,
+    and their standard error is the standard deviation of the per-trial differences over
+    sqrt(n) (:func:`builders.share_gap`).
+    """
+    best = x_star(p, c_a, cbar)
+    delta = cbar / 8
+    base = fearon_payoffs(fearon_trials(p, c_a, cbar, best, FEARON_SEED), p, c_a, best)
+    n = len(base)
+    checks = [
+        Check(
+            "Fearon: A's expected utility",
+            f"EU(x*={best:.4g})",
+            expected_utility(p, c_a, cbar, best),
+            float(base.mean()),
+            float(base.std(ddof=1) / np.sqrt(n)),
+            n,
+            FEARON_SEED,
+            "sample sd of the per-trial payoff / sqrt(n)",
+        )
+    ]
+    for k in steps:
+        x = best + k * delta
+        payoff = fearon_payoffs(fearon_trials(p, c_a, cbar, x, FEARON_SEED), p, c_a, x)
+        checks.append(
+            Check(
+                "Fearon: A's expected utility",
+                f"EU(x = x* {k:+d}·c̄/8 = {x:.4g})",
+                expected_utility(p, c_a, cbar, x),
+                float(payoff.mean()),
+                float(payoff.std(ddof=1) / np.sqrt(n)),
+                n,
+                FEARON_SEED,
+                "sample sd of the per-trial payoff / sqrt(n)",
+            )
+        )
+        diff = base - payoff
+        checks.append(
+            Check(
+                "Fearon: A's expected utility",
+                f"EU(x*) - EU(x* {k:+d}·c̄/8)",
+                expected_utility(p, c_a, cbar, best) - expected_utility(p, c_a, cbar, x),
+                float(diff.mean()),
+                float(diff.std(ddof=1) / np.sqrt(n)),
+                n,
+                FEARON_SEED,
+                "paired: sd of per-trial differences / sqrt(n)",
+            )
+        )
+    return checks
+
+
+def test_fearon_war_chance_at_the_optimal_demand() -> None:
+    assert_checks(fearon_war_checks())
+
+
+def test_fearon_war_chance_does_not_move_with_p() -> None:
+    # With c_A and c̄ fixed, B refuses x* = p + (c̄ - c_A)/2 iff c_B < (c̄ - c_A)/2, whatever p;
+    # every p sees the same c_B draws at one seed, so the wars are the same trials, not only
+    # the same share.
+    wars = [
+        fearon_trials(p, 0.2, 1.0, x_star(p, 0.2, 1.0), FEARON_P_SEED)["outcome"] == "war"
+        for p in FEARON_P_SWEEP
+    ]
+    assert 0 < wars[0].mean() < 1
+    for war in wars[1:]:
+        np.testing.assert_array_equal(war.to_numpy(), wars[0].to_numpy())
+
+
+def test_fearon_optimal_demand_maximises_expected_utility() -> None:
+    checks = fearon_sweep_checks()
+    assert_checks(checks)
+    # x* beats every other demand tried, each by more than Z paired standard errors.
+    gaps = [c for c in checks if c.quantity.startswith("EU(x*) -")]
+    assert len(gaps) == 4
+    for gap in gaps:
+        assert gap.simulated > Z * gap.se, gap
+
+
+def test_fearon_encoding_responds_to_the_demand() -> None:
+    # Power check: the same scenario at a demand above x* does go to war more often.
+    p, c_a, cbar = 0.5, 0.2, 1.0
+    high = fearon_trials(p, c_a, cbar, x_star(p, c_a, cbar) + cbar / 4, FEARON_SEED)
+    expected = war_chance(p, c_a, cbar, x_star(p, c_a, cbar) + cbar / 4)
+    assert expected == pytest.approx(0.65)
+    assert abs((high["outcome"] == "war").mean() - expected) <= Z * binomial_se(expected, len(high))
+
+
+# =========================================================================== Markov chain
+#
+# The scenario: the guarantor `guard` concedes the one demand at a constant daily hazard; the
+# challenger `chal` chooses uniformly (rationality 0) among its open options at a daily rate
+# that depends only on its rung; two events fire at constant rates above a rung. Ladder:
+#
+#   0 standoff   1 strike (violent)   2 clash (violent, not choosable)
+#   3 war (violent)   4 nuclear (violent, absorbing, not choosable)
+#
+# Open options on each rung: end, hold, and a climb to every higher choosable rung, so
+# standoff: 4 options, strike: 3 (+war), clash: 3 (+war), war: 2 (end, hold).
+# The chain's live states are the rung, plus on the standoff whether the demand has been
+# granted (it decides settlement against stand-down; above the standoff the outcome is the
+# violent rung whatever was granted). Absorbing states: the trial ended from each rung
+# (settled / stood down from the standoff), or reached nuclear use.
+
+RUNGS = ["standoff", "strike", "clash", "war", "nuclear"]
+CHOOSABLE = {0: True, 1: True, 2: False, 3: True, 4: False}
+LIVE = ["standoff/ungranted", "standoff/granted", "strike", "clash", "war"]
+ABSORBED = ["settled", "stood_down", "ended@strike", "ended@clash", "ended@war", "nuclear"]
+STATES = LIVE + ABSORBED
+RUNG_OF = {"standoff/ungranted": 0, "standoff/granted": 0, "strike": 1, "clash": 2, "war": 3}
+#: The state on each rung above the standoff (climbs forget the granted flag).
+STATE_ON = {1: "strike", 2: "clash", 3: "war", 4: "nuclear"}
+ENDED_FROM = {
+    "standoff/ungranted": "stood_down",
+    "standoff/granted": "settled",
+    "strike": "ended@strike",
+    "clash": "ended@clash",
+    "war": "ended@war",
+}
+#: Outcome class of each state (live states: as if the horizon were now).
+OUTCOME_OF = {
+    "standoff/ungranted": "frozen_standoff",
+    "standoff/granted": "frozen_standoff",
+    "strike": "strike",
+    "clash": "clash",
+    "war": "war",
+    "settled": "settlement",
+    "stood_down": "stand_down",
+    "ended@strike": "strike",
+    "ended@clash": "clash",
+    "ended@war": "war",
+    "nuclear": "nuclear",
+}
+OUTCOMES = ["settlement", "stand_down", "frozen_standoff", "strike", "clash", "war", "nuclear"]
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Rates of the chain scenario and the order of its actors.
+
+    The decision rate is ``decide + decide_slope * chal.rung``; the events are `clash_event`
+    (rung >= strike -> clash, at ``clash``) then `nuke_event` (rung >= clash -> nuclear, at
+    ``nuke``), in that file order.
+    """
+
+    concede: float = 0.03
+    decide: float = 0.10
+    decide_slope: float = 0.05
+    clash: float = 0.05
+    nuke: float = 0.02
+    guard_first: bool = True
+    start: str = "standoff"
+
+    @property
+    def label(self) -> str:
+        """How the tables name this chain."""
+        order = "guard first" if self.guard_first else "guard last"
+        return f"{order}, start {self.start}" if self.start != "standoff" else order
+
+    def decision_rate(self, rung: int) -> float:
+        """Daily probability of a decision on ``rung``."""
+        return self.decide + self.decide_slope * rung
+
+    def scenario(self, horizon: int) -> dict:
+        """The scenario dict."""
+        actors = {
+            "chal": {"name": "Challenger", "forces": 100},
+            "tgt": {"name": "Target", "capability": 100},
+        }
+        guard = {"guard": {"name": "Guarantor"}}
+        actors = {**guard, **actors} if self.guard_first else {**actors, **guard}
+        data = toy(
+            name="markov_chain",
+            horizon=horizon,
+            actors=actors,
+            ladder=[
+                {"id": "standoff", "hold_cost": 0.01},
+                {"id": "strike", "outcome": "strike", "gain": 0.4, "cost": 0.1},
+                {"id": "clash", "outcome": "clash", "choosable": False},
+                {"id": "war", "outcome": "war", "gain": 1, "cost": 0.4},
+                {"id": "nuclear", "outcome": "nuclear", "choosable": False, "absorbing": True},
+            ],
+            policies={
+                "give": {
+                    "actor": "guard",
+                    "do": {"concede": "ask"},
+                    "hazard": self.concede,
+                    "source": "test: a constant daily hazard",
+                },
+                # A threat: with rationality 0 it must change nothing in the chain.
+                "punish": {
+                    "actor": "guard",
+                    "when": "chal.rung >= war",
+                    "do": {"sanction": {"target": "chal", "severity": 0.5}},
+                    "source": "test",
+                },
+            },
+            events={
+                "clash_event": {
+                    "when": "chal.rung >= strike",
+                    "rate": self.clash,
+                    "to_rung": "clash",
+                    "source": "test",
+                },
+                "nuke_event": {
+                    "when": "chal.rung >= clash",
+                    "rate": self.nuke,
+                    "to_rung": "nuclear",
+                    "source": "test",
+                },
+            },
+        )
+        data["challenger"].update(
+            start_rung=self.start,
+            rationality=0,
+            decision_rate=f"{self.decide!r} + {self.decide_slope!r} * chal.rung",
+        )
+        return data
+
+    def day_matrix(self) -> np.ndarray:
+        """The engine's day as one transition matrix, in the engine's order: actors in file
+        order (the guarantor's concession; the challenger's decision), then events in file
+        order."""
+        concede, decide = _stage(self._concede), _stage(self._decide)
+        actors = concede @ decide if self.guard_first else decide @ concede
+        clash = _stage(self._event(lowest=1, to_rung=2, rate=self.clash))
+        nuke = _stage(self._event(lowest=2, to_rung=4, rate=self.nuke))
+        return actors @ clash @ nuke
+
+    def _concede(self, state: str) -> dict[str, float]:
+        if state == "standoff/ungranted":
+            return {"standoff/granted": self.concede, state: 1 - self.concede}
+        return {state: 1.0}
+
+    def _decide(self, state: str) -> dict[str, float]:
+        rung = RUNG_OF[state]
+        q = self.decision_rate(rung)
+        climbs = [r for r in range(rung + 1, len(RUNGS)) if CHOOSABLE[r]]
+        share = q / (2 + len(climbs))  # uniform among end, hold and each climb
+        out = {state: 1 - q + share, ENDED_FROM[state]: share}
+        for r in climbs:
+            out[STATE_ON[r]] = out.get(STATE_ON[r], 0.0) + share
+        return out
+
+    @staticmethod
+    def _event(lowest: int, to_rung: int, rate: float) -> Callable[[str], dict[str, float]]:
+        def move(state: str) -> dict[str, float]:
+            rung = RUNG_OF[state]
+            if rung < lowest:
+                return {state: 1.0}
+            after = STATE_ON[max(rung, to_rung)]
+            if after == state:  # it fires, but an event never lowers the rung
+                return {state: 1.0}
+            return {after: rate, state: 1 - rate}
+
+        return move
+
+    def days(self, horizon: int) -> np.ndarray:
+        """Exact state distribution on each day 0..horizon."""
+        out = np.zeros((horizon + 1, len(STATES)))
+        out[0, STATES.index("standoff/ungranted" if self.start == "standoff" else self.start)] = 1
+        matrix = self.day_matrix()
+        for day in range(1, horizon + 1):
+            out[day] = out[day - 1] @ matrix
+        return out
+
+    def absorption(self) -> tuple[np.ndarray, float, float]:
+        """From the start: absorption probabilities ``B = N R`` with the fundamental matrix
+        ``N = (I - Q)^-1``, and the mean ``t = N 1`` and variance of the days to absorption."""
+        matrix = self.day_matrix()
+        live = len(LIVE)
+        q, r = matrix[:live, :live], matrix[:live, live:]
+        fundamental = scipy.linalg.inv(np.eye(live) - q)
+        b = fundamental @ r
+        t = fundamental @ np.ones(live)
+        var = (2 * fundamental - np.eye(live)) @ t - t * t
+        start = LIVE.index("standoff/ungranted" if self.start == "standoff" else self.start)
+        return b[start], float(t[start]), float(var[start])
+
+
+def _stage(move: Callable[[str], dict[str, float]]) -> np.ndarray:
+    """A row-stochastic matrix from a rule for live states; absorbed states stay put."""
+    index = {state: i for i, state in enumerate(STATES)}
+    matrix = np.zeros((len(STATES), len(STATES)))
+    for state in STATES:
+        targets = move(state) if state in LIVE else {state: 1.0}
+        for target, prob in targets.items():
+            matrix[index[state], index[target]] += prob
+    assert np.allclose(matrix.sum(axis=1), 1.0)
+    return matrix
+
+
+def outcome_shares(distribution: np.ndarray) -> dict[str, float]:
+    """Outcome classes of a state distribution."""
+    shares = dict.fromkeys(OUTCOMES, 0.0)
+    for state, prob in zip(STATES, distribution, strict=True):
+        shares[OUTCOME_OF[state]] += prob
+    return shares
+
+
+def timeline_columns(distribution: np.ndarray) -> dict[str, float]:
+    """The timeline's columns for a state distribution (docs/model.md, section 7.3)."""
+    d = dict(zip(STATES, distribution, strict=True))
+    columns = {
+        "rung:standoff": d["standoff/ungranted"] + d["standoff/granted"],
+        "rung:strike": d["strike"],
+        "rung:clash": d["clash"],
+        "rung:war": d["war"],
+        "ended:settlement": d["settled"],
+        "ended:stand_down": d["stood_down"],
+        "ended:after_violence": d["ended@strike"] + d["ended@clash"] + d["ended@war"],
+        "ended:nuclear": d["nuclear"],
+    }
+    columns.update({f"outcome:{k}": v for k, v in outcome_shares(distribution).items()})
+    return columns
+
+
+#: The main chain in both actor orders, and a chain where the order of events shows.
+MAIN = Chain()
+GUARD_LAST = Chain(guard_first=False)
+#: From the strike, the clash event (file order first) then nuclear use can both fire on one
+#: day with chance 0.5 * 0.5; in the other order they could not. The default rates make that
+#: path too rare to see, so this chain makes it common.
+EVENT_ORDER = Chain(clash=0.5, nuke=0.5, start="strike")
+
+CHAIN_TRIALS = 20_000
+CHAIN_SEED = 202
+CHAIN_HORIZON = 400  # the exact mass still live on that day is checked to be negligible
+TIMELINE_DAYS = (1, 2, 5, 10, 30, 60)
+CHAIN_SHORT_HORIZON = 30
+CHAIN_SHORT_SEED = 203
+
+
+@cache
+def chain_run(chain: Chain, horizon: int, seed: int) -> escalation.RunResult:
+    """One run of a chain scenario (cached: several checks read it)."""
+    return escalation.run(scenario(chain.scenario(horizon)), trials=CHAIN_TRIALS, seed=seed)
+
+
+def _binomial(group: str, quantity: str, expected: float, simulated: float, seed: int) -> Check:
+    """A share against its exact value, with the binomial standard error at the exact value."""
+    return Check(
+        group,
+        quantity,
+        float(expected),
+        float(simulated),
+        binomial_se(float(expected), CHAIN_TRIALS),
+        CHAIN_TRIALS,
+        seed,
+        "binomial sqrt(P(1-P)/n) at the exact P",
+    )
+
+
+def chain_absorption_checks(chain: Chain = MAIN) -> list[Check]:
+    """Outcome distribution and mean time to absorption against the fundamental matrix."""
+    group = f"Markov chain ({chain.label}): absorption, B = N R and t = N 1"
+    b, t, var = chain.absorption()
+    # Truncation: the exact chance that a trial is still live on the last day.
+    assert chain.days(CHAIN_HORIZON)[-1, : len(LIVE)].sum() < 1e-9
+    run = chain_run(chain, CHAIN_HORIZON, CHAIN_SEED)
+    n = len(run.trials)
+    observed = run.trials["outcome"].astype(str).value_counts()
+    checks = []
+    for name in OUTCOMES:
+        expected = sum(p for state, p in zip(ABSORBED, b, strict=True) if OUTCOME_OF[state] == name)
+        checks.append(
+            _binomial(group, f"P({name})", expected, observed.get(name, 0) / n, CHAIN_SEED)
+        )
+    # E[T] = sum over days d >= 0 of P(still live after day d), read off the timeline's rung
+    # shares (the trials table does not keep the end day of a trial with a violent outcome).
+    live_columns = [f"rung:{r}" for r in RUNGS if r != "nuclear"]
+    live_share = run.timeline[live_columns].sum(axis=1).to_numpy()
+    checks.append(
+        Check(
+            group,
+            "mean days to the end of the trial",
+            t,
+            float(live_share[:-1].sum()),
+            float(np.sqrt(var / n)),
+            n,
+            CHAIN_SEED,
+            "sqrt(Var T / n) with the exact Var T = ((2N - I) t - t²)",
+        )
+    )
+    return checks
+
+
+def chain_timeline_checks(
+    chain: Chain = MAIN, days: tuple[int, ...] = TIMELINE_DAYS
+) -> list[Check]:
+    """Timeline shares on a few days against the exact distribution ``e_0 P^t``."""
+    group = f"Markov chain ({chain.label}): timeline, e0 P^t"
+    exact = chain.days(max(days))
+    timeline = chain_run(chain, CHAIN_HORIZON, CHAIN_SEED).timeline.set_index("day")
+    return [
+        _binomial(group, f"day {day}: {column}", expected, timeline.loc[day, column], CHAIN_SEED)
+        for day in days
+        for column, expected in timeline_columns(exact[day]).items()
+    ]
+
+
+def chain_horizon_checks(chain: Chain = MAIN) -> list[Check]:
+    """The trials table at a short horizon against ``e_0 P^H`` (exact, nothing truncated)."""
+    group = f"Markov chain ({chain.label}): trials at horizon {CHAIN_SHORT_HORIZON}, e0 P^H"
+    exact = chain.days(CHAIN_SHORT_HORIZON)
+    run = chain_run(chain, CHAIN_SHORT_HORIZON, CHAIN_SHORT_SEED)
+    n = len(run.trials)
+    observed = run.trials["outcome"].astype(str).value_counts()
+    checks = [
+        _binomial(group, f"P({name})", expected, observed.get(name, 0) / n, CHAIN_SHORT_SEED)
+        for name, expected in outcome_shares(exact[-1]).items()
+    ]
+    # First-passage days in the trials table: reached strike or above by day d.
+    below = [STATES.index(s) for s in ("standoff/ungranted", "standoff/granted")]
+    below += [STATES.index(s) for s in ("settled", "stood_down")]
+    reached = run.trials["day_strike"].fillna(CHAIN_SHORT_HORIZON + 1)
+    for day in (1, 7, CHAIN_SHORT_HORIZON):
+        checks.append(
+            _binomial(
+                group,
+                f"P(day_strike <= {day})",
+                1 - exact[day, below].sum(),
+                (reached <= day).mean(),
+                CHAIN_SHORT_SEED,
+            )
+        )
+    return checks
+
+
+def chain_order_checks() -> list[Check]:
+    """The order of actors within a day, paired: guarantor first against guarantor last.
+
+    Both runs use one seed, and the draws are laid out by policies and events, not by actors,
+    so the two runs share every random number: a trial differs only where the concession and
+    the challenger's "end" fall on the same day (a settlement if the guarantor moved first, a
+    stand-down if it moved last). The standard error is that of the paired difference
+    (:func:`builders.share_gap`).
+    """
+    settled = ABSORBED.index("settled")
+    first = chain_run(MAIN, CHAIN_HORIZON, CHAIN_SEED).trials["outcome"] == "settlement"
+    last = chain_run(GUARD_LAST, CHAIN_HORIZON, CHAIN_SEED).trials["outcome"] == "settlement"
+    gap, se = share_gap(first.to_numpy(), last.to_numpy())
+    return [
+        Check(
+            "Markov chain: order of actors within the day, paired",
+            "P(settlement | guard first) - P(settlement | guard last)",
+            float(MAIN.absorption()[0][settled] - GUARD_LAST.absorption()[0][settled]),
+            gap,
+            se,
+            len(first),
+            CHAIN_SEED,
+            "paired: sd of per-trial differences / sqrt(n)",
+        )
+    ]
+
+
+CHAINS = {"guard_first": MAIN, "guard_last": GUARD_LAST}
+
+
+@pytest.mark.parametrize("chain", CHAINS.values(), ids=CHAINS.keys())
+def test_markov_chain_absorption(chain: Chain) -> None:
+    assert_checks(chain_absorption_checks(chain))
+
+
+@pytest.mark.parametrize("chain", CHAINS.values(), ids=CHAINS.keys())
+def test_markov_chain_timeline(chain: Chain) -> None:
+    assert_checks(chain_timeline_checks(chain))
+
+
+@pytest.mark.parametrize("chain", CHAINS.values(), ids=CHAINS.keys())
+def test_markov_chain_finite_horizon(chain: Chain) -> None:
+    assert_checks(chain_horizon_checks(chain))
+
+
+def test_markov_chain_order_of_actors_matters() -> None:
+    checks = chain_order_checks()
+    assert_checks(checks)
+    # Power: the difference is there, well beyond its standard error.
+    assert checks[0].expected > 0
+    assert checks[0].simulated > Z * checks[0].se
+
+
+def test_markov_chain_order_of_events_matters() -> None:
+    checks = chain_timeline_checks(EVENT_ORDER, days=(1, 2, 3))
+    assert_checks(checks)
+    # Power: on day 1 from the strike, nuclear use needs the clash first (0.5 * 0.5) unless the
+    # challenger climbs to war (then only the second event); had the events run in the other
+    # order, only the climb to war could lead there.
+    q = EVENT_ORDER.decision_rate(1)
+    expected = (1 - q) * 0.25 + q / 3 * (0.25 + 0.5)
+    day1 = next(c for c in checks if c.quantity == "day 1: ended:nuclear")
+    assert day1.expected == pytest.approx(expected)
+    assert day1.simulated > q / 3 * 0.5 + Z * binomial_se(q / 3 * 0.5, CHAIN_TRIALS)
+
+
+def test_markov_chain_day_one_is_exact() -> None:
+    # The day-1 matrix row in closed form: settling on day 1 needs the concession (0.03) and
+    # then a decision (0.1) for "end" (1 of 4 options); nuclear use on day 1 needs strike chosen
+    # (1/4 of decisions), then the clash event, then nuclear use, or war chosen, then nuclear.
+    row = MAIN.day_matrix()[0]
+    assert row[STATES.index("settled")] == pytest.approx(0.03 * 0.1 / 4)
+    assert row[STATES.index("nuclear")] == pytest.approx(0.1 / 4 * 0.05 * 0.02 + 0.1 / 4 * 0.02)
+    assert GUARD_LAST.day_matrix()[0, STATES.index("settled")] == 0
+
+
+# =========================================================================== the report
+
+
+def all_checks() -> list[Check]:
+    """Every check, in the order of docs/verification.md."""
+    checks = fearon_war_checks() + fearon_sweep_checks()
+    for chain in (MAIN, GUARD_LAST):
+        checks += chain_absorption_checks(chain)
+        checks += chain_horizon_checks(chain)
+        checks += chain_timeline_checks(chain)
+    checks += chain_order_checks()
+    return checks + chain_timeline_checks(EVENT_ORDER, days=(1, 2, 3))
+
+
+def markdown(checks: list[Check]) -> str:
+    """The checks as one markdown table per group; long tables folded under a summary."""
+    lines: list[str] = []
+    groups = list(dict.fromkeys(c.group for c in checks))
+    for group in groups:
+        rows = [c for c in checks if c.group == group]
+        hows = sorted({c.how for c in rows})
+        scored = [abs(c.simulated - c.expected) / c.se for c in rows if c.se > 0]
+        exact = sum(c.se == 0 for c in rows)
+        passed = sum(c.ok for c in rows)
+        summary = (
+            f"{passed} of {len(rows)} checks pass; largest |simulated - expected| / SE = "
+            f"{max(scored, default=0):.2f}" + (f"; {exact} exact (SE 0)" if exact else "") + "."
+        )
+        lines += [f"### {group}", "", f"Standard error: {'; '.join(hows)}. {summary}", ""]
+        fold = len(rows) > 20
+        if fold:
+            lines += ["<details><summary>All checks</summary>", ""]
+        lines += [
+            "| quantity | expected | simulated | ±4 SE interval | trials | seed | ok |",
+            "| --- | ---: | ---: | --- | ---: | ---: | :---: |",
+        ]
+        for c in rows:
+            interval = (
+                "exact"
+                if c.se == 0
+                else f"[{c.expected - Z * c.se:.5f}, {c.expected + Z * c.se:.5f}]"
+            )
+            lines.append(
+                f"| {c.quantity} | {c.expected:.5f} | {c.simulated:.5f} | {interval} | "
+                f"{c.trials:,} | {c.seed} | {'yes' if c.ok else '**NO**'} |"
+            )
+        if fold:
+            lines += ["", "</details>"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+START, END = "<!-- tables:start -->", "<!-- tables:end -->"
+
+
+def main(argv: list[str]) -> int:
+    """Print the tables, or with ``--update-doc`` write them between the doc's markers."""
+    checks = all_checks()
+    tables = markdown(checks)
+    if "--update-doc" in argv:
+        text = DOC.read_text()
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        DOC.write_text(f"{head}{START}\n\n{tables}\n{END}{tail}")
+        print(f"wrote {len(checks)} checks to {DOC}")
+    else:
+        print(tables)
+    return 0 if all(c.ok for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
