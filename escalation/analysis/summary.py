@@ -193,11 +193,16 @@ def _thirds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _spearman(ranks: np.ndarray, y_rank: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each column of ``ranks`` with ``y_rank`` (0 if undefined)."""
-    rc = ranks - ranks.mean(axis=0, keepdims=True)
+    """Pearson correlation of each column of ``ranks`` with ``y_rank`` (0 if undefined).
+
+    ``ranks`` is overwritten: working in place saves two n x P copies on large runs.
+    """
+    rc = ranks
+    rc -= ranks.mean(axis=0, keepdims=True)
     yc = y_rank - y_rank.mean()
     num = rc.T @ yc
-    den = np.sqrt((rc**2).sum(axis=0) * (yc**2).sum())
+    np.square(rc, out=rc)
+    den = np.sqrt(rc.sum(axis=0) * (yc**2).sum())
     ok = den > 1e-12 * max(1.0, float(len(y_rank))) ** 2
     out = np.zeros(ranks.shape[1], dtype=float)
     out[ok] = num[ok] / den[ok]
@@ -246,12 +251,16 @@ def drivers(
     }
     if n and names:
         values = trials[names].apply(pd.to_numeric).astype(float).to_numpy()
-        ranks = pd.DataFrame(values).rank(method="average").to_numpy()
+        # Ranked one column at a time: ranking the whole table holds several n x P buffers.
+        ranks = np.empty_like(values)
+        for i in range(len(names)):
+            ranks[:, i] = pd.Series(values[:, i]).rank(method="average").to_numpy()
         y_rank = pd.Series(y.astype(float)).rank(method="average").to_numpy()
-        # NaN parameter values get the mean rank so they do not move the correlation.
-        col_means = np.nanmean(np.where(np.isfinite(ranks), ranks, np.nan), axis=0)
-        col_means = np.where(np.isfinite(col_means), col_means, 0.0)
-        ranks = np.where(np.isfinite(ranks), ranks, col_means)
+        if not np.isfinite(ranks).all():
+            # NaN parameter values get the mean rank so they do not move the correlation.
+            col_means = np.nanmean(np.where(np.isfinite(ranks), ranks, np.nan), axis=0)
+            col_means = np.where(np.isfinite(col_means), col_means, 0.0)
+            ranks = np.where(np.isfinite(ranks), ranks, col_means)
         columns["spearman"] = _spearman(ranks, y_rank)
 
         k_low = np.zeros(len(names))

@@ -65,7 +65,10 @@ def _plan_for(scenario: Scenario) -> Plan:
 def play_block(scenario: Scenario, spec: BlockSpec) -> BlockResult:
     """Play one block of trials."""
     model = CrisisModel(_plan_for(scenario), spec.size, spec.seed)
-    return model.play()
+    try:
+        return model.play()
+    finally:
+        model.release()
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
@@ -82,19 +85,58 @@ def pool_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+class BlockResults(list):
+    """Block results in block order whose per-trial arrays are slices of whole columns.
+
+    As each block arrives, its per-trial arrays are copied into columns allocated once for
+    all the trials and the block itself is dropped: memory holds one copy of the per-trial
+    records, not the blocks and then their join. ``columns`` maps ``"types"``,
+    ``"outcome"``, ... and ``"parameter:<name>"`` to the whole columns (``"first_day"`` is
+    ``(violent outcomes, trials)``), which :func:`~escalation.engine.results.assemble` uses
+    as they are.
+    """
+
+    columns: dict[str, np.ndarray]
+
+
+#: Per-trial fields of a :class:`BlockResult` besides its parameters.
+PER_TRIAL = ("types", "outcome", "outcome_day", "peak", "sanctions", "aid", "granted", "first_day")
+
+
 def play_blocks(
     scenario: Scenario,
     specs: list[BlockSpec],
     workers: int = 1,
     on_block: Callable[[BlockSpec], None] | None = None,
-) -> list[BlockResult]:
+) -> BlockResults:
     """Play blocks in this process (``workers == 1``) or in a pool; results in block order."""
-    results: list[BlockResult | None] = [None] * len(specs)
+    starts = np.concatenate(([0], np.cumsum([spec.size for spec in specs])))
+    position = {spec.index: i for i, spec in enumerate(specs)}
+    results = BlockResults([None] * len(specs))
+    columns: dict[str, np.ndarray] = {}
     for spec, result in _iterate(scenario, specs, workers):
-        results[spec.index - specs[0].index] = result
+        i = position[spec.index]
+        start, stop = int(starts[i]), int(starts[i + 1])
+        fields = {f"parameter:{name}": value for name, value in result.parameters.items()}
+        fields.update((name, getattr(result, name)) for name in PER_TRIAL)
+        if not columns:  # the first block to arrive fixes shapes and types
+            for name, value in fields.items():
+                columns[name] = np.empty((*value.shape[:-1], int(starts[-1])), value.dtype)
+        for name, value in fields.items():
+            columns[name][..., start:stop] = value
+        view = {name: column[..., start:stop] for name, column in columns.items()}
+        results[i] = BlockResult(
+            parameters={name: view[f"parameter:{name}"] for name in result.parameters},
+            **{name: view[name] for name in PER_TRIAL},
+            rung_counts=result.rung_counts,
+            ended_counts=result.ended_counts,
+            outcome_counts=result.outcome_counts,
+        )
+        del result, fields  # only the columns keep the block's records
         if on_block is not None:
             on_block(spec)
-    return results  # type: ignore[return-value]
+    results.columns = columns
+    return results
 
 
 def _iterate(
@@ -109,7 +151,8 @@ def _iterate(
         futures = {pool.submit(play_block, scenario, spec): spec for spec in specs}
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                # Forget the future once read, so that its result is freed once copied.
+                yield futures.pop(future), future.result()
         except BaseException:
             for future in futures:
                 future.cancel()

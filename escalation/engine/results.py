@@ -33,33 +33,42 @@ class OutputError(Exception):
 
 
 def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Join block results, in block order, into the trials table and the timeline."""
+    """Join block results, in block order, into the trials table and the timeline.
+
+    Blocks from :func:`~escalation.engine.blocks.play_blocks` already sit in whole columns;
+    the table takes those columns as they are, without copying them again.
+    """
     outcomes = plan.outcomes
     violent = plan.violent
     rung_ids = np.array([rung.id for rung in plan.rungs], dtype=object)
+    joined: dict[str, np.ndarray] | None = getattr(blocks, "columns", None)
+
+    def column(name: str) -> np.ndarray:
+        if joined is not None:
+            return joined[name]
+        if name.startswith("parameter:"):
+            key = name.removeprefix("parameter:")
+            return np.concatenate([b.parameters[key] for b in blocks])
+        return np.concatenate([getattr(b, name) for b in blocks], axis=-1)
+
     columns: dict[str, Any] = {}
     n = sum(len(b.outcome) for b in blocks)
     columns["trial"] = np.arange(n, dtype=np.int64)
     for name in plan.parameter_columns():
-        columns[name] = np.concatenate([b.parameters[name] for b in blocks])
-    columns["type"] = pd.Categorical.from_codes(
-        np.concatenate([b.types for b in blocks]), categories=plan.types
-    )
-    columns["outcome"] = pd.Categorical.from_codes(
-        np.concatenate([b.outcome for b in blocks]), categories=outcomes
-    )
-    columns["outcome_day"] = np.concatenate([b.outcome_day for b in blocks])
-    columns["peak_rung"] = pd.Categorical.from_codes(
-        np.concatenate([b.peak for b in blocks]), categories=list(rung_ids)
-    )
+        columns[name] = column(f"parameter:{name}")
+    columns["type"] = pd.Categorical.from_codes(column("types"), categories=plan.types)
+    columns["outcome"] = pd.Categorical.from_codes(column("outcome"), categories=outcomes)
+    columns["outcome_day"] = column("outcome_day")
+    columns["peak_rung"] = pd.Categorical.from_codes(column("peak"), categories=list(rung_ids))
     for name in ("sanctions", "aid", "granted"):
-        columns[name] = np.concatenate([getattr(b, name) for b in blocks])
-    first = np.concatenate([b.first_day for b in blocks], axis=1)
+        columns[name] = column(name)
+    first = column("first_day")
     for index, name in enumerate(violent):
         days = first[index]
-        columns[f"day_{name}"] = pd.array(np.where(days >= 0, days, 0), dtype="Int64")
-        columns[f"day_{name}"][days < 0] = pd.NA
-    trials = pd.DataFrame(columns)
+        # A nullable column from the days and a mask, with no intermediate copies.
+        columns[f"day_{name}"] = pd.arrays.IntegerArray(np.maximum(days, 0), days < 0)
+    # Each column stays its own array: no copy into one consolidated block.
+    trials = pd.DataFrame(columns, copy=False)
 
     rung_counts = sum(b.rung_counts for b in blocks)
     ended_counts = sum(b.ended_counts for b in blocks)

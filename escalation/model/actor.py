@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from escalation.model.environment import Subset, column
+
 if TYPE_CHECKING:
     from escalation.model.crisis import CrisisModel
 
@@ -45,6 +47,8 @@ class Actor(mesa.Agent):
         self.policies: list[int] = [
             p for p, policy in enumerate(model.plan.policies) if policy.actor == index
         ]
+        self._forces_seen = -1
+        self._capability_seen: tuple[int, int, int] = (-1, -1, -1)
 
     def publish(self) -> None:
         """Put this actor's arrays into the model's environment for expressions."""
@@ -54,12 +58,29 @@ class Actor(mesa.Agent):
 
     def refresh(self) -> None:
         """Recompute forces and capability from their expressions for today."""
-        plan = self.model.plan
-        n = self.model.n
-        self.forces[:] = as_array(plan.forces[self.index](self.model.env), n)
-        base = as_array(plan.capability[self.index](self.model.env), n)
-        np.add(base, self.aid, out=self.capability)
-        self.capability += self.reinforcement
+        model = self.model
+        plan = model.plan
+        n = model.n
+        # Only when an input has changed: forces on fixed parameters are set once per block.
+        forces = plan.forces[self.index]
+        value = model.value(forces)
+        version = model.memo(forces).version
+        if version != self._forces_seen:
+            self.forces[:] = as_array(value, n)
+            self._forces_seen = version
+            model.touch(f"{self.key}.forces")
+        capability = plan.capability[self.index]
+        base = model.value(capability)
+        seen = (
+            model.memo(capability).version,
+            model.version(f"{self.key}.aid"),
+            model.version(f"{self.key}.reinforcement"),
+        )
+        if seen != self._capability_seen:
+            np.add(as_array(base, n), self.aid, out=self.capability)
+            self.capability += self.reinforcement
+            self._capability_seen = seen
+            model.touch(f"{self.key}.capability")
 
     def step(self) -> None:
         """Carry out this actor's policies whose conditions hold today."""
@@ -97,7 +118,7 @@ class Challenger(Actor):
         super().step()
         self.decide()
 
-    def utilities(self, idx: np.ndarray | None = None) -> np.ndarray:
+    def utilities(self, idx: np.ndarray | None = None, sub: Subset | None = None) -> np.ndarray:
         """Expected utility of every option, shape ``(2 + R, m)``, in stake units.
 
         With ``S`` the stake, ``g`` the granted share and ``u`` the unmet share of the demands,
@@ -111,33 +132,47 @@ class Challenger(Actor):
 
         Options that are not open (lower rungs, rungs nobody chooses) get ``-inf``. ``idx``
         picks the trials to evaluate (default: all); only trials with a decision opportunity
-        need it, which saves most of the work on a day.
+        need it, which saves most of the work on a day. ``sub`` is the environment of those
+        trials, if the caller has it already.
+        """
+        model = self.model
+        if idx is None:
+            idx = np.arange(model.n)
+        options, values = self.option_utilities(idx, sub)
+        out = np.full((2 + len(model.plan.rungs), len(idx)), -np.inf)
+        out[options] = values
+        return out
+
+    def option_utilities(
+        self, idx: np.ndarray, sub: Subset | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The options that may be open in trials ``idx``, and their utilities ``(k, m)``.
+
+        Ending and holding, and climbing to the rungs that can be chosen above the lowest rung
+        any of these trials stands on; every other option is closed (``-inf``) in all of them,
+        so it is not computed.
         """
         model = self.model
         plan = model.plan
-        env = model.env
-        n = model.n
-        if idx is None:
-            idx = np.arange(n)
+        if sub is None:
+            sub = Subset(model.env, idx)
+        m = len(idx)
         rung = self.rung[idx]
         granted = self.granted[idx]
         unmet = np.maximum(float(plan.demand_weights.sum()) - granted, 0.0)
 
         def term(expression) -> np.ndarray:
-            return as_array(expression(env), n)[idx]
+            return column(model.value_at(expression, sub), m)
 
         stake = term(plan.stake)
-        terms = model.rung_terms()[:, :, idx]  # gain, force, cost, hold_cost: each (R, m)
-        gain, force, cost, hold_cost = terms
-        threats = model.expected_threats(idx)  # (R, m)
-        target = model.actors[plan.target]
-        p_success = contest(
-            force * self.forces[idx], target.capability[idx], term(plan.decisiveness)
-        )
+        # Each (R, m): gain, force, cost, holding cost, expected cost of threats.
+        gain, force, cost, hold_cost, threats = model.rung_terms(idx, sub)
         planning = term(plan.planning_days)
-        m = len(idx)
+        choosable = model.choosable_rungs
+        rungs = choosable[choosable > rung.min()] if m else choosable[:0]
+        options = np.concatenate(([END, HOLD], 2 + rungs)).astype(np.int64)
+        out = np.empty((len(options), m))
         cols = np.arange(m)
-        out = np.empty((2 + len(plan.rungs), m))
         out[END] = granted - term(plan.audience_cost) * unmet
         out[HOLD] = (
             granted
@@ -145,40 +180,48 @@ class Challenger(Actor):
             - planning * hold_cost[rung, cols]
             - threats[rung, cols]
         )
-        climb = out[2:]
-        np.multiply(p_success * gain, unmet, out=climb)
-        climb += granted
-        climb -= cost + planning * hold_cost + threats
+        if len(rungs):
+            target = model.actors[plan.target]
+            p_success = contest(
+                force[rungs] * self.forces[idx], target.capability[idx], term(plan.decisiveness)
+            )
+            climb = out[2:]
+            np.multiply(p_success * gain[rungs], unmet, out=climb)
+            climb += granted
+            climb -= cost[rungs] + planning * hold_cost[rungs] + threats[rungs]
         out *= stake
-        higher = np.arange(len(plan.rungs))[:, None] > rung[None, :]
-        climb[~(higher & model.choosable[:, None])] = -np.inf
-        return out
+        if len(rungs):
+            out[2:][rungs[:, None] <= rung[None, :]] = -np.inf  # not above the rung it is on
+        return options, out
 
     def decide(self) -> None:
         """Take a decision in the live trials that have an opportunity today."""
         model = self.model
         plan = model.plan
-        n = model.n
-        rate = as_array(plan.decision_rate(model.env), n)
+        rate = model.value(plan.decision_rate)
         idx = np.flatnonzero(model.live & (model.draws[model.ROW_DECIDE] < rate))
         if not len(idx):
             return
         # A negative precision would turn closed options (-inf) into the best: floor it at 0.
-        lam = np.maximum(as_array(plan.rationality(model.env), n)[idx], 0.0)
+        sub = Subset(model.env, idx)
+        lam = np.maximum(column(model.value_at(plan.rationality, sub), len(idx)), 0.0)
+        # Options closed in every deciding trial (-inf whatever their noise) are left out.
+        options, utilities = self.option_utilities(idx, sub)
         with np.errstate(invalid="ignore"):  # lambda = 0 times a closed option's -inf
-            scores = lam * self.utilities(idx)
+            scores = lam * utilities
         # A closed option, or a utility an expression made undefined, is never chosen.
         scores[np.isnan(scores)] = -np.inf
-        scores += model.gumbel(idx)
-        choice = np.argmax(scores, axis=0)
+        scores += model.gumbel(idx, options)
+        choice = options[np.argmax(scores, axis=0)]
         # If nothing is open or defined (an infinite or NaN utility everywhere), hold.
         choice[np.isneginf(scores.max(axis=0))] = HOLD
         climbing = choice >= 2
-        self.rung[idx[climbing]] = choice[climbing] - 2
-        ended = np.zeros(n, dtype=bool)
-        ended[idx[choice == END]] = True
-        model.end_trials(ended)
-        model.after_move()
+        moved = idx[climbing]
+        if len(moved):
+            self.rung[moved] = choice[climbing] - 2
+            model.touch(f"{self.key}.rung")
+        model.end_at(idx[choice == END])
+        model.after_move(moved)
 
 
 def contest(attack: np.ndarray, defence: np.ndarray, k: np.ndarray) -> np.ndarray:
