@@ -192,6 +192,41 @@ def test_aid_lowers_contest_success_in_the_utilities() -> None:
         np.testing.assert_allclose(u_none[option] - u_aid[option], drop, atol=1e-12)
 
 
+def test_promised_aid_is_anticipated_on_the_rungs_that_trigger_it() -> None:
+    # Aid of 100 promised if the challenger goes to war, believed at 0.5: before it triggers,
+    # the climb to war faces 100 + 0.5 * 100 = 150 (P = 100/250 = 0.4 instead of 0.5, k = 1);
+    # the climb to strike, which does not trigger it, is unchanged.
+    def utilities(perceived: float) -> np.ndarray:
+        data = toy(horizon=2, policies={"help": aid(100, lag=30, when="chal.rung >= war")})
+        data["policies"]["help"]["perceived"] = perceived
+        data["challenger"]["decision_rate"] = 0
+        crisis = model(data, 4, seed=1)
+        crisis.step()
+        assert crisis.pending[0].all()  # not triggered: the challenger is not at war
+        return crisis.challenger.utilities()
+
+    believed, ignored = utilities(0.5), utilities(0.0)
+    np.testing.assert_array_equal(believed[[END, HOLD, 4]], ignored[[END, HOLD, 4]])
+    np.testing.assert_allclose(ignored[5] - believed[5], (0.5 - 0.4) * 1.0, atol=1e-12)
+
+
+def test_aid_in_transit_counts_in_full_until_it_arrives() -> None:
+    # Aid triggered on day 1 with a 10-day lag: from then on the challenger weighs it in full
+    # (it is on its way), although the target's capability rises only when it arrives.
+    data = toy(horizon=3, policies={"help": aid(100, lag=10, perceived=0)})
+    data["challenger"]["decision_rate"] = 0
+    crisis = model(data, 4, seed=1)
+    crisis.step()
+    assert not crisis.pending[0].any()
+    np.testing.assert_array_equal(crisis.actors[1].capability, 100)
+    u = crisis.challenger.utilities()
+    # War: 100 forces against 100 + 100 in transit, P = 1/3 instead of 1/2.
+    data["policies"] = {}
+    bare = model(data, 4, seed=1)
+    bare.step()
+    np.testing.assert_allclose(bare.challenger.utilities()[5] - u[5], 0.5 - 1 / 3, atol=1e-12)
+
+
 # --------------------------------------------------------------------------- concessions and costs
 
 

@@ -189,7 +189,9 @@ variables:
 
 def test_common_random_numbers_disabled_policy_keeps_the_streams(tmp_path: Path) -> None:
     # Switching US defensive aid off leaves every trial that never reached an incursion (where
-    # the aid would trigger) unchanged: the disabled policy still consumes its draws.
+    # the aid would trigger) unchanged: the disabled policy still consumes its draws. The aid
+    # is held unbelieved (perceived 0) so that, before it triggers, Russia does not anticipate
+    # it: otherwise the promise alone changes choices, which is the model, not the streams.
     path = tmp_path / "crn.yaml"
     path.write_text(
         f"""
@@ -199,6 +201,7 @@ trials: 3000
 metrics: [p:full_scale_invasion]
 variables:
   aid: {{path: policies.us_defensive_aid.enabled, values: [true, false]}}
+  believed: {{path: policies.us_defensive_aid.perceived, values: [0]}}
 """
     )
     loaded = load_experiment(path)

@@ -128,7 +128,10 @@ class Challenger(Actor):
         - hold rung r: ``S (g + h u - W c_r - T_r)``: hope ``h`` for the rest, pay ``W`` days of
           the rung's holding cost ``c_r`` and the expected cost ``T_r`` of threats that fire there;
         - climb to rung j: ``S (g + P_j G_j u - K_j - W c_j - T_j)``: win the rung's gain ``G_j``
-          of the unmet demands with contest probability ``P_j``, pay its cost ``K_j``.
+          of the unmet demands with contest probability ``P_j``, pay its cost ``K_j``. ``P_j``
+          pits the committed forces against the target's capability plus the support it is
+          expected to receive on rung j (aid in transit, and promised aid and reinforcement
+          weighted by their perceived credibility).
 
         Options that are not open (lower rungs, rungs nobody chooses) get ``-inf``. ``idx``
         picks the trials to evaluate (default: all); only trials with a decision opportunity
@@ -182,9 +185,10 @@ class Challenger(Actor):
         )
         if len(rungs):
             target = model.actors[plan.target]
-            p_success = contest(
-                force[rungs] * self.forces[idx], target.capability[idx], term(plan.decisiveness)
-            )
+            defence = target.capability[idx]
+            if model._supports:
+                defence = defence + model.expected_support(idx, sub)[rungs]
+            p_success = contest(force[rungs] * self.forces[idx], defence, term(plan.decisiveness))
             climb = out[2:]
             np.multiply(p_success * gain[rungs], unmet, out=climb)
             climb += granted
@@ -207,6 +211,11 @@ class Challenger(Actor):
         lam = np.maximum(column(model.value_at(plan.rationality, sub), len(idx)), 0.0)
         # Options closed in every deciding trial (-inf whatever their noise) are left out.
         options, utilities = self.option_utilities(idx, sub)
+        # Measure utilities from each trial's best open option: the logit is unchanged, and
+        # an enormous stake times an enormous precision cannot overflow into ties at +inf.
+        finite = np.isfinite(utilities)
+        best = np.where(finite, utilities, -np.inf).max(axis=0)
+        utilities = utilities - np.where(np.isfinite(best), best, 0.0)
         with np.errstate(invalid="ignore"):  # lambda = 0 times a closed option's -inf
             scores = lam * utilities
         # A closed option, or a utility an expression made undefined, is never chosen.

@@ -142,6 +142,15 @@ class CrisisModel(mesa.Model):
             for p, policy in enumerate(plan.policies)
             if policy.cost is not None and policy.enabled
         ]
+        # Aid and reinforcement for the challenger's target: promised support it anticipates.
+        self._supports = [
+            p
+            for p, policy in enumerate(plan.policies)
+            if policy.enabled
+            and policy.kind in ("aid", "reinforce")
+            and policy.target == plan.target
+        ]
+        self._rung_keys = rung_keys
         self._threat_reads = {
             p: (
                 bool(plan.policies[p].when.names & rung_keys),
@@ -397,6 +406,38 @@ class CrisisModel(mesa.Model):
                 out[r] += np.where(holds, w, 0.0)
             if rows:
                 out[rows] += np.where(pending, weight, 0.0)
+        return out
+
+    def expected_support(self, idx: np.ndarray, sub: Subset) -> np.ndarray:
+        """Capability the challenger expects its target to gain, at each rung, ``(R, m)``.
+
+        Aid and reinforcement for the target that are in transit count in full (they are on
+        their way); a pending policy counts with its perceived credibility times its amount on
+        the rungs where its condition would hold. Without this, a promised delivery would deter
+        nothing until it had arrived.
+        """
+        plan = self.plan
+        m = len(idx)
+        out = np.zeros((len(plan.rungs), m))
+        views = None
+        for p in self._supports:
+            policy = plan.policies[p]
+            # After a policy triggers, its delivery (if carried out) waits in due_day/due_amount.
+            out += np.where(self.due_day[p, idx] > self.day, self.due_amount[p, idx], 0.0)
+            pending = self.pending[p, idx]
+            if not pending.any():
+                continue
+            amount = np.maximum(column(self.value_at(policy.amount, sub), m), 0.0)
+            weight = column(self.value_at(policy.perceived, sub), m) * amount
+            if policy.when.names & self._rung_keys:
+                if views is None:
+                    views = self._rung_views(sub)
+                for r, view in enumerate(views):
+                    holds = np.broadcast_to(policy.when(view), (m,)) & pending
+                    out[r] += np.where(holds, weight, 0.0)
+            else:
+                holds = np.broadcast_to(self.value_at(policy.when, sub), (m,)) & pending
+                out += np.where(holds, weight, 0.0)
         return out
 
     def _weight(self, policy: PolicyPlan, env: Mapping[str, object], m: int) -> np.ndarray:
