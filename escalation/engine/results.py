@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,39 @@ RUN_FILES = ("trials.parquet", "timeline.csv", "summary.csv", "run.json", "repor
 
 class OutputError(Exception):
     """Results could not be written; nothing partial was left behind."""
+
+
+def write_folder(
+    out: str | Path, write_files: Callable[[Path], None], overwrite: bool = False
+) -> Path:
+    """Create folder ``out`` holding the files ``write_files(folder)`` writes: all or nothing.
+
+    The files are written into a hidden temporary folder beside ``out``, which is renamed to
+    ``out`` at the end, so an interrupted or failed write leaves no folder that looks complete.
+    ``out`` must not exist or be empty, unless ``overwrite`` (then it is replaced at the end).
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise OutputError(f"{out} already exists and is not empty; choose another --out")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.writing-", dir=parent))
+    except OSError as error:
+        raise OutputError(f"cannot create {parent}: {error.strerror}") from None
+    try:
+        write_files(staging)
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; results are ordinary folders
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(f"cannot write results to {out}: {error.strerror}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
 
 
 def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -157,33 +191,8 @@ class RunResult:
         return figures
 
     def write(self, out: str | Path, overwrite: bool = False) -> Path:
-        """Write the five files into ``out``, atomically: all of them or nothing.
-
-        Files are written into a hidden temporary folder beside ``out`` and the folder is
-        renamed into place at the end, so an interrupted or failed write leaves no folder that
-        looks complete.
-        """
-        out = Path(out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-            raise OutputError(f"{out} already exists and is not empty; choose another --out")
-        parent = out.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
-        except OSError as error:
-            raise OutputError(f"cannot create {parent}: {error.strerror}") from None
-        try:
-            self._write_files(staging)
-            if out.exists():
-                shutil.rmtree(out)
-            os.replace(staging, out)
-        except OSError as error:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise OutputError(f"cannot write results to {out}: {error.strerror}") from None
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return out
+        """Write the five files into ``out``, atomically: all of them or nothing."""
+        return write_folder(out, self._write_files, overwrite=overwrite)
 
     def _write_files(self, folder: Path) -> None:
         self.trials.to_parquet(folder / "trials.parquet", index=False)

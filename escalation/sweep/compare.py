@@ -23,11 +23,10 @@ import pandas as pd
 
 from escalation import charts
 from escalation.analysis import z_value
-from escalation.engine.results import RunResult
+from escalation.engine.results import RunResult, write_folder
 from escalation.scenario.load import scenario_hash
 from escalation.scenario.schema import Scenario
 from escalation.sweep.report import compare_figure
-from escalation.sweep.store import write_folder
 
 CRN_COMPARE = (
     "Every scenario is played with the same seed and number of trials (common random numbers): "

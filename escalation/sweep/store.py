@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from escalation.engine.results import OutputError
+from escalation.engine.results import OutputError, write_folder
 
 MARKER = "INCOMPLETE.txt"
 MANIFEST = "sweep.json"
@@ -130,36 +130,6 @@ class PointStore:
         write_folder(self.out, write_files)
         shutil.rmtree(self.partial, ignore_errors=True)
         return self.out
-
-
-def write_folder(out: str | Path, write_files: Callable[[Path], None]) -> Path:
-    """Create folder ``out`` holding the files ``write_files(folder)`` writes: all or nothing.
-
-    The files are written into a hidden temporary folder beside ``out``, which is renamed to
-    ``out`` at the end; ``out`` must not exist or be an empty folder.
-    """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"{out} already exists and is not empty; choose another --out")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.writing-", dir=parent))
-    except OSError as error:
-        raise OutputError(f"cannot create {parent}: {error.strerror}") from None
-    try:
-        write_files(staging)
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; results are ordinary folders
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write results to {out}: {error.strerror}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
