@@ -19,6 +19,7 @@ from escalation.engine.results import RunResult, assemble
 from escalation.model.plan import Plan
 from escalation.scenario.load import load_scenario, scenario_hash
 from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
+from escalation.scenario.yamlio import read_yaml
 
 #: Packages whose versions a run records, so that a result can be reproduced.
 RECORDED_PACKAGES = (
@@ -31,6 +32,17 @@ RECORDED_PACKAGES = (
     "plotly",
     "pydantic",
 )
+
+
+def is_experiment(path: str | Path) -> bool:
+    """Whether a YAML file is an experiment (it names a scenario and what to vary).
+
+    Raises :class:`~escalation.scenario.yamlio.InputError` if the file cannot be read as YAML.
+    """
+    data, _ = read_yaml(path)
+    return (
+        isinstance(data, dict) and "scenario" in data and ("variables" in data or "design" in data)
+    )
 
 
 def as_scenario(source: str | Path | Scenario) -> Scenario:

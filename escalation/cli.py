@@ -127,16 +127,30 @@ def run(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Scenario or experiment YAML files to check.")
+    ],
 ) -> None:
-    """Check scenario files without running them."""
+    """Check scenario and experiment files without running them."""
+    from escalation.sweep.experiment import load_experiment
+
     with reported():
         for file in files:
-            loaded = api.as_scenario(file)
+            if api.is_experiment(file):
+                experiment = load_experiment(file)
+                summary = (
+                    f"experiment on {experiment.scenario_path}: {experiment.design.kind} design, "
+                    f"{len(experiment.design.points)} points of {experiment.trials:,} trials"
+                )
+            else:
+                loaded = api.as_scenario(file)
+                summary = (
+                    f"{len(loaded.actors)} actors, {len(loaded.parameters)} parameters, "
+                    f"{len(loaded.ladder)} rungs, {len(loaded.policies)} policies, "
+                    f"horizon {loaded.horizon} days"
+                )
             out_console.print(
-                f"ok: {file}: {len(loaded.actors)} actors, "
-                f"{len(loaded.parameters)} parameters, {len(loaded.ladder)} rungs, "
-                f"{len(loaded.policies)} policies, horizon {loaded.horizon} days",
+                f"ok: {file}: {summary}",
                 highlight=False,
                 markup=False,
                 emoji=False,

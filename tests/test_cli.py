@@ -90,6 +90,34 @@ def test_run_bad_scenario_writes_nothing(path: Path, results: Path) -> None:
     assert list(results.iterdir()) == []
 
 
+BAD_EXPERIMENTS = sorted((BAD / "experiments").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BAD_EXPERIMENTS, ids=lambda path: path.stem)
+def test_validate_bad_experiment(path: Path) -> None:
+    """validate knows an experiment file and reports its first mistake with its line."""
+    from escalation.sweep.experiment import load_experiment
+
+    with pytest.raises(InputError) as caught:
+        load_experiment(path)
+    error = caught.value
+    result = invoke("validate", path)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith(f"error: {error}"), result.stderr
+    assert error.line is not None and f"{path}:{error.line}: " in result.stderr
+    assert "unknown field 'scenario'" not in result.stderr  # read as an experiment
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_validate_accepts_the_shipped_experiments() -> None:
+    experiments = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.yaml"))
+    assert experiments
+    result = invoke("validate", *experiments)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok: ") == len(experiments) and "design" in result.output
+
+
 def _unreadable(tmp_path: Path, kind: str) -> Path:
     if kind == "missing":
         return tmp_path / "absent.yaml"
