@@ -184,7 +184,7 @@ def test_expect_number_coerces_conditions_to_floats() -> None:
 
 def test_expect_bool_rejects_numbers() -> None:
     err = error_of("russia.rung", expect="bool")
-    assert "expected a condition such as 'russia.rung >= 2', got a number" in err.message
+    assert "expected a condition, got a number; compare it, e.g. 'russia.rung >= 2'" in err.message
     assert err.position == 0
     assert compile_expression("russia.rung >= 2", NS, expect="bool").kind == "bool"
     assert "expected a condition" in error_of(0.5, expect="bool").message

@@ -1,8 +1,8 @@
 """Compile the small expressions in scenario files into fast numpy callables.
 
 Scenario YAML written by analysts carries conditions and rates such as
-``russia.rung >= invasion``, ``day > 30 and ukraine.aid < 0.5`` or
-``min(1, base_hazard * exp(0.1 * russia.rung))``. This module turns such text into an
+``red.rung >= invasion``, ``day > 30 and blue.aid < 0.5`` or
+``min(1, base_hazard * exp(0.1 * red.rung))``. This module turns such text into an
 :class:`Expression`: a callable that takes a mapping of state arrays (or scalars) and
 returns the numpy result.
 
@@ -182,7 +182,7 @@ class Namespace:
 
     `variables` are plain runtime names ("day", parameter names), `constants` are names
     replaced by numbers at compile time (rung ids such as ``{"invasion": 3}``) and
-    `actors` maps each actor id to its attribute names, used as ``russia.rung``. All names
+    `actors` maps each actor id to its attribute names, used as ``red.rung``. All names
     must be ASCII identifiers that start with a letter and are not reserved words or
     function names; a name may belong to only one of the three groups. Mappings are
     copied into read-only views, and the namespace is hashable.
@@ -262,7 +262,7 @@ _BAD_OPS: Final = {
     "|": f"'|' is not an operator; {_LOGIC_HINT}",
     "!": f"'!' is not an operator; {_LOGIC_HINT}",
     "~": f"'~' is not an operator; {_LOGIC_HINT}",
-    "=": "'=' alone is not an operator; use == to compare, e.g. 'russia.rung == 3'",
+    "=": "'=' alone is not an operator; use == to compare, e.g. 'red.rung == 3'",
     "%": "'%' (modulo) is not supported",
     "'": "quotes are not allowed: expressions have no strings",
     '"': "quotes are not allowed: expressions have no strings",
@@ -515,7 +515,7 @@ class _Parser:
             node = _Node("attr", tok.pos, attr.end, value=(tok.text, attr.text, attr.pos))
             if self.at("."):
                 raise ExpressionError(
-                    "a name has at most one '.', as in 'russia.rung'", self.peek().pos
+                    "a name has at most one '.', as in 'red.rung'", self.peek().pos
                 )
             if self.at("("):
                 raise ExpressionError(
@@ -958,7 +958,7 @@ def compile_expression(
     if isinstance(text, int | float | np.integer | np.floating):
         if expect == "bool":
             raise ExpressionError(
-                f"expected a condition such as 'russia.rung >= 2', got the number {text!r}"
+                f"expected a condition (a comparison such as 'x >= 2'), got the number {text!r}"
             )
         return _constant(str(text), "number", float(text))
     if text is None:
@@ -979,8 +979,7 @@ def compile_expression(
         if expect == "bool" and code.kind != "bool":
             frag = _short(text)
             raise ExpressionError(
-                f"expected a condition such as 'russia.rung >= 2', got a number; "
-                f"compare it, e.g. '{frag} > 0'",
+                f"expected a condition, got a number; compare it, e.g. '{frag} >= 2'",
                 tree.start,
             )
     except ExpressionError as exc:
