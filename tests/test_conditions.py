@@ -701,3 +701,9 @@ def test_fuzz_arbitrary_text_compiles_or_raises_expression_error(text: str) -> N
 @given(st.lists(st.sampled_from(_TOKENS), max_size=20), st.sampled_from([" ", ""]))
 def test_fuzz_token_soup_compiles_or_raises_expression_error(tokens: list[str], sep: str) -> None:
     _check_compiles_or_expression_error(sep.join(tokens))
+
+
+@pytest.mark.parametrize("number", [10**400, float("nan"), float("inf"), -float("inf")])
+def test_numbers_given_directly_must_be_finite(number: float) -> None:
+    with pytest.raises(ExpressionError, match=r"too large|finite"):
+        compile_expression(number, NS)

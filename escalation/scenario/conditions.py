@@ -31,6 +31,7 @@ Grammar, from lowest to highest precedence::
 from __future__ import annotations
 
 import difflib
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -960,7 +961,13 @@ def compile_expression(
             raise ExpressionError(
                 f"expected a condition (a comparison such as 'x >= 2'), got the number {text!r}"
             )
-        return _constant(str(text), "number", float(text))
+        try:
+            value = float(text)
+        except OverflowError:
+            raise ExpressionError(f"the number {text} is too large") from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"numbers must be finite; got {text!r}")
+        return _constant(str(text), "number", value)
     if text is None:
         raise ExpressionError("empty expression: expected a condition or a number, got nothing")
     if not isinstance(text, str):
