@@ -10,7 +10,7 @@ in the returned notes.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,31 @@ def _usable(frame: pd.DataFrame, column: str) -> tuple[np.ndarray | None, str | 
     return values, None
 
 
+def _indices(
+    design: Design,
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    analyze: Callable[[np.ndarray], Mapping[str, Sequence[float]]],
+    keys: tuple[str, ...],
+) -> tuple[pd.DataFrame, list[str]]:
+    """Run a SALib analysis on each usable metric column; one row per metric and variable."""
+    rows, notes = [], []
+    ordered = frame.sort_values("point")
+    for column in columns:
+        y, note = _usable(ordered, column)
+        if y is None:
+            notes.append(note)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            found = analyze(y)
+        for i, name in enumerate(design.names):
+            row = {"metric": column, "variable": name}
+            row.update({key: float(found[key][i]) for key in keys})
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["metric", "variable", *keys]), notes
+
+
 def sobol_indices(
     design: Design,
     frame: pd.DataFrame,
@@ -40,37 +65,17 @@ def sobol_indices(
     """
     from SALib.analyze import sobol as salib_sobol
 
-    rows, notes = [], []
-    ordered = frame.sort_values("point")
-    for column in columns:
-        y, note = _usable(ordered, column)
-        if y is None:
-            notes.append(note)
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            found = salib_sobol.analyze(
-                design.problem(),
-                y,
-                calc_second_order=False,
-                conf_level=level,
-                print_to_console=False,
-                seed=seed,
-            )
-        for i, name in enumerate(design.names):
-            rows.append(
-                {
-                    "metric": column,
-                    "variable": name,
-                    "S1": float(found["S1"][i]),
-                    "S1_conf": float(found["S1_conf"][i]),
-                    "ST": float(found["ST"][i]),
-                    "ST_conf": float(found["ST_conf"][i]),
-                }
-            )
-    return pd.DataFrame(
-        rows, columns=["metric", "variable", "S1", "S1_conf", "ST", "ST_conf"]
-    ), notes
+    def analyze(y: np.ndarray) -> Mapping[str, Sequence[float]]:
+        return salib_sobol.analyze(
+            design.problem(),
+            y,
+            calc_second_order=False,
+            conf_level=level,
+            print_to_console=False,
+            seed=seed,
+        )
+
+    return _indices(design, frame, columns, analyze, ("S1", "S1_conf", "ST", "ST_conf"))
 
 
 def morris_indices(
@@ -88,38 +93,18 @@ def morris_indices(
     """
     from SALib.analyze import morris as salib_morris
 
-    rows, notes = [], []
-    ordered = frame.sort_values("point")
-    for column in columns:
-        y, note = _usable(ordered, column)
-        if y is None:
-            notes.append(note)
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            found = salib_morris.analyze(
-                design.problem(),
-                design.matrix,
-                y,
-                conf_level=level,
-                num_levels=design.settings["levels"],
-                print_to_console=False,
-                seed=seed,
-            )
-        for i, name in enumerate(design.names):
-            rows.append(
-                {
-                    "metric": column,
-                    "variable": name,
-                    "mu": float(found["mu"][i]),
-                    "mu_star": float(found["mu_star"][i]),
-                    "mu_star_conf": float(found["mu_star_conf"][i]),
-                    "sigma": float(found["sigma"][i]),
-                }
-            )
-    return pd.DataFrame(
-        rows, columns=["metric", "variable", "mu", "mu_star", "mu_star_conf", "sigma"]
-    ), notes
+    def analyze(y: np.ndarray) -> Mapping[str, Sequence[float]]:
+        return salib_morris.analyze(
+            design.problem(),
+            design.matrix,
+            y,
+            conf_level=level,
+            num_levels=design.settings["levels"],
+            print_to_console=False,
+            seed=seed,
+        )
+
+    return _indices(design, frame, columns, analyze, ("mu", "mu_star", "mu_star_conf", "sigma"))
 
 
 def indices(
