@@ -186,7 +186,7 @@ class Challenger(Actor):
         if len(rungs):
             target = model.actors[plan.target]
             defence = target.capability[idx]
-            if model._supports:
+            if model.support_policies:
                 defence = defence + model.expected_support(idx, sub)[rungs]
             p_success = contest(force[rungs] * self.forces[idx], defence, term(plan.decisiveness))
             climb = out[2:]

@@ -143,7 +143,7 @@ class CrisisModel(mesa.Model):
             if policy.cost is not None and policy.enabled
         ]
         # Aid and reinforcement for the challenger's target: promised support it anticipates.
-        self._supports = [
+        self.support_policies = [
             p
             for p, policy in enumerate(plan.policies)
             if policy.enabled
@@ -420,7 +420,7 @@ class CrisisModel(mesa.Model):
         m = len(idx)
         out = np.zeros((len(plan.rungs), m))
         views = None
-        for p in self._supports:
+        for p in self.support_policies:
             policy = plan.policies[p]
             # After a policy triggers, its delivery (if carried out) waits in due_day/due_amount.
             out += np.where(self.due_day[p, idx] > self.day, self.due_amount[p, idx], 0.0)
