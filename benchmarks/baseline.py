@@ -8,6 +8,7 @@ itself is played by the same code as a block of the vectorized engine.
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 
@@ -63,15 +64,22 @@ def run_baseline(scenario: str | Path, trials: int, seed: int = 0) -> tuple[floa
     path = str(scenario)
     _plan(path)  # compile before timing, as the vectorized engine does
     horizon = _plan(path).horizon
+    # One run per parameter combination: Mesa 3.3 says so with iterations=1, Mesa 3.4+ with
+    # one rng entry (None: the model seeds itself from its `seed` parameter).
+    repeat = (
+        {"rng": [None]}
+        if "rng" in inspect.signature(mesa.batch_run).parameters
+        else {"iterations": 1}
+    )
     started = time.perf_counter()
     rows = mesa.batch_run(
         SingleTrialCrisis,
         parameters={"scenario": path, "seed": range(seed, seed + trials)},
         number_processes=1,
-        iterations=1,
         max_steps=horizon,
         data_collection_period=-1,
         display_progress=False,
+        **repeat,
     )
     elapsed = time.perf_counter() - started
     return elapsed / trials, np.array([row["outcome"] for row in rows], dtype=np.int64)
