@@ -186,13 +186,15 @@ def _progress(quiet: bool) -> Progress:
 
 def _print_result(result: RunResult) -> None:
     scenario = result.scenario
-    table = Table(
-        title=Text(
-            f"{scenario.title or scenario.name}: {len(result.trials):,} trials, "
-            f"seed {scenario.seed}, {scenario.horizon} days"
+    # The heading is printed on its own: a table title would wrap at the table's width.
+    out_console.print(
+        Text.assemble(
+            (scenario.title or scenario.name, "bold"),
+            f"\n{len(result.trials):,} trials, seed {scenario.seed}, {scenario.horizon} days",
         ),
-        title_justify="left",
+        soft_wrap=True,
     )
+    table = Table(title="How the crisis ends", title_justify="left")
     table.add_column("outcome")
     table.add_column("probability", justify="right")
     table.add_column("95% interval", justify="right")
