@@ -554,10 +554,6 @@ class CrisisModel(mesa.Model):
         self.touch(f"{self.challenger.key}.granted")
         self._changed.append(idx)
 
-    def end_trials(self, mask: np.ndarray) -> None:
-        """End the crisis diplomatically in ``mask``: the challenger takes what it has."""
-        self.end_at(np.flatnonzero(mask & self.live))
-
     def end_at(self, idx: np.ndarray) -> None:
         """End the crisis diplomatically in the live trials ``idx``."""
         self.status[idx] = ENDED

@@ -8,7 +8,7 @@ that renaming anything in a scenario changes no draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -190,21 +190,21 @@ class Plan:
                 ),
             )
             if kind == "sanction":
-                plan = _replace(
+                plan = replace(
                     plan,
                     target=actors.index(action.sanction.target),
                     amount=_compile(action.sanction.severity, ns),
                 )
             elif kind in ("aid", "reinforce"):
                 move = getattr(action, kind)
-                plan = _replace(
+                plan = replace(
                     plan,
                     target=actors.index(move.to),
                     amount=_compile(move.amount, ns),
                     lag=_compile(move.lag, ns),
                 )
             else:
-                plan = _replace(plan, demand=list(scenario.demands).index(action.concede))
+                plan = replace(plan, demand=list(scenario.demands).index(action.concede))
             policies.append(plan)
 
         events = [
@@ -318,9 +318,3 @@ class Plan:
                     updates[name] = np.where(mask, value, updates[name])
             values.update(updates)
         return values, points, types
-
-
-def _replace(plan: PolicyPlan, **changes) -> PolicyPlan:
-    from dataclasses import replace
-
-    return replace(plan, **changes)

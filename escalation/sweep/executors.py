@@ -80,10 +80,7 @@ class ProcessExecutor:
                     elif failed is None:
                         failed = (index, future.exception())
                 if failed is not None:
-                    index, error = failed
-                    raise ExecutorError(
-                        f"point {index} failed: {type(error).__name__}: {error}"
-                    ) from error
+                    _raise_failed(*failed)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -154,16 +151,18 @@ class DaskExecutor:
                     continue
                 yield index, dict(numbers)
             if failed is not None:
-                index, error = failed
-                raise ExecutorError(
-                    f"point {index} failed: {type(error).__name__}: {error}"
-                ) from error
+                _raise_failed(*failed)
         finally:
             for future in futures:
                 future.cancel()
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def _raise_failed(index: int, error: BaseException) -> None:
+    """Report the first point that failed, after the finished ones were handed over."""
+    raise ExecutorError(f"point {index} failed: {type(error).__name__}: {error}") from error
 
 
 def _evaluate_with(evaluate: Evaluator, point: Mapping[str, Any]) -> dict:

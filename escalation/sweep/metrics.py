@@ -43,11 +43,6 @@ class Metric:
         """The metric's column and its interval's columns."""
         return (self.text, f"{self.text}:lo", f"{self.text}:hi")
 
-    @property
-    def is_probability(self) -> bool:
-        """Whether the metric is a share of trials (plotted on a 0-1 scale)."""
-        return self.kind == "p"
-
 
 def parse_metric(text: str, outcomes: Sequence[str], violent: Sequence[str]) -> Metric:
     """Parse and check a metric name; raise :class:`ValueError` saying what is wrong."""
