@@ -178,11 +178,9 @@ def engine_shares(scenario: Scenario, trials: int, seed: int) -> dict[str, float
 
 def uniforms_per_trial_day(plan: Plan) -> float:
     """Uniform draws one trial consumes per day: the day's rows plus its world, spread."""
-    model = CrisisModel(plan, 1, 0)
-    rows = model.rows
-    model.release()
+    rows = plan.rows
     world = len(plan.parameters) + sum(len(p.points) for p in plan.paths.values())
-    world += 1 + len(plan.policies)  # the challenger's type and one follow-through per policy
+    world += len(plan.deciders) + len(plan.policies)  # a type per decider, a follow per policy
     return rows + world / plan.horizon
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from escalation.engine.blocks import block_specs, play_blocks
 from escalation.engine.results import assemble
 from escalation.model.crisis import CrisisModel
+from escalation.model.environment import Subset
 from escalation.model.plan import Plan
 from escalation.scenario.load import scenario_from_dict
 from escalation.scenario.schema import Scenario
@@ -127,3 +128,17 @@ def share_gap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 def binomial_se(p: float, n: int) -> float:
     """Standard error of a share estimated from ``n`` independent trials with true share ``p``."""
     return float(np.sqrt(p * (1 - p) / n))
+
+
+def utilities(crisis: CrisisModel, idx: np.ndarray | None = None, decider: int = 0) -> np.ndarray:
+    """Every option's utility for a decider, ``(options, m)``, closed options at ``-inf``.
+
+    Option 0 is ending, 1 holding, ``2 + r`` moving to rung ``r``, then the concessions.
+    """
+    chooser = crisis.deciders[decider]
+    if idx is None:
+        idx = np.arange(crisis.n)
+    options, values = chooser.option_utilities(idx, Subset(crisis.env, idx))
+    out = np.full((chooser.plan.options, len(idx)), -np.inf)
+    out[options] = values
+    return out

@@ -346,7 +346,7 @@ def test_schema_prints_the_scenario_json_schema() -> None:
     schema = json.loads(result.stdout)
     assert schema["type"] == "object"
     assert set(schema["properties"]) == set(Scenario.model_fields)
-    assert {"name", "horizon", "actors", "ladder", "challenger"} <= set(schema["required"])
+    assert {"name", "horizon", "actors"} <= set(schema["required"])
     assert schema.get("additionalProperties") is False  # unknown fields are errors
 
 

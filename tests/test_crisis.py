@@ -25,10 +25,11 @@ from builders import (
     sanction,
     share_gap,
     toy,
+    utilities,
 )
 
-from escalation.model.actor import END, HOLD
-from escalation.model.crisis import ABSORBED, ENDED, LIVE
+from escalation.model.plan import END, HOLD
+from escalation.model.tally import ABSORBED, ENDED, LIVE
 from escalation.scenario.yamlio import read_yaml
 
 VIOLENT = ["strike", "war"]
@@ -36,8 +37,8 @@ VIOLENT = ["strike", "war"]
 
 def reached(trials: pd.DataFrame, rung: str) -> np.ndarray:
     """Per-trial indicator: the crisis reached ``rung`` (or higher) at some point."""
-    order = list(trials["peak_rung"].cat.categories)
-    return trials["peak_rung"].cat.codes.to_numpy() >= order.index(rung)
+    order = list(trials["peak:chal"].cat.categories)
+    return trials["peak:chal"].cat.codes.to_numpy() >= order.index(rung)
 
 
 def outcome_is(trials: pd.DataFrame, *names: str) -> np.ndarray:
@@ -102,17 +103,17 @@ def test_follow_through_changes_only_what_follows_the_trigger() -> None:
     trials_never, timeline_never = play(never, n, seed=4)
     trials_always, timeline_always = play(always, n, seed=4)
     trials_half, _ = play(half, n, seed=4)
-    others = [c for c in trials_never.columns if c != "sanctions"]
+    others = [c for c in trials_never.columns if c != "sanctions:chal"]
     pd.testing.assert_frame_equal(trials_never[others], trials_always[others])
     pd.testing.assert_frame_equal(trials_never[others], trials_half[others])
     pd.testing.assert_frame_equal(timeline_never, timeline_always)
     # The guard moves after the challenger, so a climb to war is answered the same day.
     at_war = reached(trials_always, "war")
     assert at_war.any()
-    assert (trials_never["sanctions"] == 0).all()
-    np.testing.assert_array_equal(trials_always["sanctions"], np.where(at_war, 0.3, 0.0))
-    carried = trials_half["sanctions"].to_numpy()[at_war] == 0.3
-    assert set(np.unique(trials_half["sanctions"])) == {0.0, 0.3}
+    assert (trials_never["sanctions:chal"] == 0).all()
+    np.testing.assert_array_equal(trials_always["sanctions:chal"], np.where(at_war, 0.3, 0.0))
+    carried = trials_half["sanctions:chal"].to_numpy()[at_war] == 0.3
+    assert set(np.unique(trials_half["sanctions:chal"])) == {0.0, 0.3}
     # Carried out with probability 0.5 where triggered: binomial standard error.
     assert abs(carried.mean() - 0.5) < Z * binomial_se(0.5, at_war.sum())
 
@@ -130,8 +131,8 @@ def test_aid_arrives_after_its_lag(lag: int) -> None:
     data["actors"]["tgt"]["capability"] = "base"
     data["challenger"]["decision_rate"] = 0  # every trial stays live to the horizon
     crisis = model(data, 4000, seed=9)
-    target = crisis.actors[crisis.plan.target]
-    base = crisis.values["base"]
+    target = crisis.actors[crisis.plan.deciders[0].target]
+    base = crisis.world.values["base"]
     carried = crisis.follow_draws[0] < 0.6
     assert 0 < carried.sum() < len(carried)
     np.testing.assert_array_equal(target.capability, base)
@@ -142,7 +143,7 @@ def test_aid_arrives_after_its_lag(lag: int) -> None:
         expected = np.where(carried & (day >= 1 + lag), base + 7, base)
         np.testing.assert_allclose(target.capability, expected, rtol=0, atol=1e-12)
     result = crisis.result()
-    np.testing.assert_array_equal(result.aid, np.where(carried, 7.0, 0.0))
+    np.testing.assert_array_equal(result.records["aid:tgt"], np.where(carried, 7.0, 0.0))
 
 
 def test_aid_due_after_the_crisis_ended_is_not_delivered() -> None:
@@ -153,8 +154,8 @@ def test_aid_due_after_the_crisis_ended_is_not_delivered() -> None:
     result = crisis.play()
     ended_early = (crisis.status == ENDED) & (crisis.end_day < 11)
     assert ended_early.any()
-    assert (result.aid[ended_early] == 0).all()
-    assert (result.aid[~ended_early] == 7).all()
+    assert (result.records["aid:tgt"][ended_early] == 0).all()
+    assert (result.records["aid:tgt"][~ended_early] == 7).all()
 
 
 def test_aid_lowers_the_chance_of_a_climb() -> None:
@@ -167,7 +168,7 @@ def test_aid_lowers_the_chance_of_a_climb() -> None:
     n = 20_000
     trials_none, _ = play(scenario(0), n, seed=6)
     trials_much, _ = play(scenario(100), n, seed=6)
-    assert (trials_much["aid"] == 100).all() and (trials_none["aid"] == 0).all()
+    assert (trials_much["aid:tgt"] == 100).all() and (trials_none["aid:tgt"] == 0).all()
     for rung in VIOLENT:
         gap, se = share_gap(reached(trials_none, rung), reached(trials_much, rung))
         assert gap > Z * se, rung
@@ -182,7 +183,7 @@ def test_aid_lowers_contest_success_in_the_utilities() -> None:
     without = model(data, 4, seed=1)
     with_aid.step()
     without.step()
-    u_aid, u_none = with_aid.challenger.utilities(), without.challenger.utilities()
+    u_aid, u_none = utilities(with_aid), utilities(without)
     # Only the climbs depend on the contest: 0.5 * 100 vs 100 and 100 vs 100 without aid,
     # 50 vs 200 and 100 vs 200 with it (k = 1): P falls 0.333 -> 0.2 and 0.5 -> 0.333.
     np.testing.assert_array_equal(u_aid[[END, HOLD]], u_none[[END, HOLD]])
@@ -196,16 +197,16 @@ def test_promised_aid_is_anticipated_on_the_rungs_that_trigger_it() -> None:
     # Aid of 100 promised if the challenger goes to war, believed at 0.5: before it triggers,
     # the climb to war faces 100 + 0.5 * 100 = 150 (P = 100/250 = 0.4 instead of 0.5, k = 1);
     # the climb to strike, which does not trigger it, is unchanged.
-    def utilities(perceived: float) -> np.ndarray:
+    def weighed(perceived: float) -> np.ndarray:
         data = toy(horizon=2, policies={"help": aid(100, lag=30, when="chal.rung >= war")})
         data["policies"]["help"]["perceived"] = perceived
         data["challenger"]["decision_rate"] = 0
         crisis = model(data, 4, seed=1)
         crisis.step()
         assert crisis.pending[0].all()  # not triggered: the challenger is not at war
-        return crisis.challenger.utilities()
+        return utilities(crisis)
 
-    believed, ignored = utilities(0.5), utilities(0.0)
+    believed, ignored = weighed(0.5), weighed(0.0)
     np.testing.assert_array_equal(believed[[END, HOLD, 4]], ignored[[END, HOLD, 4]])
     np.testing.assert_allclose(ignored[5] - believed[5], (0.5 - 0.4) * 1.0, atol=1e-12)
 
@@ -219,12 +220,12 @@ def test_aid_in_transit_counts_in_full_until_it_arrives() -> None:
     crisis.step()
     assert not crisis.pending[0].any()
     np.testing.assert_array_equal(crisis.actors[1].capability, 100)
-    u = crisis.challenger.utilities()
+    u = utilities(crisis)
     # War: 100 forces against 100 + 100 in transit, P = 1/3 instead of 1/2.
     data["policies"] = {}
     bare = model(data, 4, seed=1)
     bare.step()
-    np.testing.assert_allclose(bare.challenger.utilities()[5] - u[5], 0.5 - 1 / 3, atol=1e-12)
+    np.testing.assert_allclose(utilities(bare)[5] - u[5], 0.5 - 1 / 3, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- concessions and costs
@@ -244,7 +245,7 @@ def test_a_granted_demand_moves_the_challenger_toward_settlement() -> None:
     n = 20_000
     trials_give, _ = play(scenario(1), n, seed=8)
     trials_keep, _ = play(scenario(0), n, seed=8)
-    assert (trials_give["granted"] == 0.5).all() and (trials_keep["granted"] == 0).all()
+    assert (trials_give["met:chal"] == 0.5).all() and (trials_keep["met:chal"] == 0).all()
     gap, se = share_gap(
         outcome_is(trials_give, "settlement"), outcome_is(trials_keep, "settlement")
     )
@@ -362,12 +363,12 @@ def _hand_utilities() -> np.ndarray:
 def test_utilities_match_the_hand_calculation() -> None:
     crisis = model(_choice_scenario(), 400, seed=1)
     crisis.step()
-    held = crisis.live & (crisis.challenger.rung == 1)
+    held = crisis.live & (crisis.deciders[0].rung == 1)
     assert held.any()
-    np.testing.assert_allclose(crisis.challenger.granted[held], 0.4)
-    utilities = crisis.challenger.utilities(np.flatnonzero(held))
+    np.testing.assert_allclose(crisis.deciders[0].met[held], 0.4)
+    found = utilities(crisis, np.flatnonzero(held))
     np.testing.assert_allclose(
-        utilities, np.broadcast_to(_hand_utilities()[:, None], utilities.shape), atol=1e-12
+        found, np.broadcast_to(_hand_utilities()[:, None], found.shape), atol=1e-12
     )
     np.testing.assert_allclose(
         _hand_utilities(), [0.44, 0.84, -np.inf, -np.inf, 0.36, 0.66], atol=1e-12
@@ -384,7 +385,7 @@ def test_logit_choice_matches_softmax() -> None:
     # Group by what can be seen after the day: the closed climb to the start rung would look
     # like holding, and has probability 0 anyway.
     expected = np.array([expected[0], expected[1] + expected[3], expected[2], *expected[4:]])
-    rung = crisis.challenger.rung
+    rung = crisis.deciders[0].rung
     observed = np.array(
         [
             np.mean(crisis.status == ENDED),
@@ -406,7 +407,7 @@ def test_zero_rationality_chooses_uniformly_among_open_options() -> None:
     n = 40_000
     crisis = model(data, n, seed=22)
     crisis.step()
-    rung = crisis.challenger.rung
+    rung = crisis.deciders[0].rung
     assert not (rung == 0).any()  # a closed option stays closed at lambda 0
     for share in (np.mean(crisis.status == ENDED), np.mean(rung == 2), np.mean(rung == 3)):
         assert abs(share - 0.25) <= Z * binomial_se(0.25, n)
@@ -463,12 +464,12 @@ def _absorbing_scenario() -> dict:
 
 def test_an_absorbing_rung_ends_the_trial() -> None:
     crisis = model(_absorbing_scenario(), 3000, seed=17)
-    ch = crisis.challenger
-    target = crisis.actors[crisis.plan.target]
+    ch = crisis.deciders[0]
+    target = crisis.actors[crisis.plan.deciders[0].target]
     doom = 4
 
     def snapshot() -> np.ndarray:
-        return np.stack([ch.rung, ch.peak, ch.sanctions, ch.granted, target.aid, crisis.status])
+        return np.stack([ch.rung, ch.peak, ch.sanctions, ch.met, target.aid, crisis.status])
 
     frozen_at: dict[int, np.ndarray] = {}
     absorbed_day = np.full(crisis.n, -1)
@@ -489,7 +490,7 @@ def test_an_absorbing_rung_ends_the_trial() -> None:
     result = crisis.result()
     names = np.array(crisis.plan.outcomes)[result.outcome]
     assert (names[done] == "doom").all()
-    np.testing.assert_array_equal(result.outcome_day[done], absorbed_day[done])
+    np.testing.assert_array_equal(result.records["outcome_day"][done], absorbed_day[done])
     # Nothing else ends up on the absorbing rung without being absorbed.
     assert ((ch.rung == doom) == done).all()
 
@@ -500,7 +501,7 @@ def test_outcome_classification() -> None:
     crisis = model(data, 6000, seed=18)
     result = crisis.play()
     names = np.array(crisis.plan.outcomes)[result.outcome]
-    peak, granted, status = crisis.challenger.peak, crisis.challenger.granted, crisis.status
+    peak, granted, status = crisis.deciders[0].peak, crisis.deciders[0].met, crisis.status
     violent_peak = peak >= 2
     ended = status == ENDED
     # Violent peak dominates, whether the trial later ended or was still live.
@@ -513,11 +514,15 @@ def test_outcome_classification() -> None:
     assert set(names) == {"settlement", "stand_down", "frozen_standoff", *VIOLENT}
     # Days: a diplomatic ending on its day, a frozen standoff at the horizon, violence on the
     # first day of its rung.
-    np.testing.assert_array_equal(result.outcome_day[calm & ended], crisis.end_day[calm & ended])
-    assert (result.outcome_day[names == "frozen_standoff"] == 25).all()
+    np.testing.assert_array_equal(
+        result.records["outcome_day"][calm & ended], crisis.end_day[calm & ended]
+    )
+    assert (result.records["outcome_day"][names == "frozen_standoff"] == 25).all()
     war = names == "war"
-    np.testing.assert_array_equal(result.outcome_day[war], result.first_day[1, war])
-    assert (result.first_day[0, war] <= result.first_day[1, war]).all()
+    np.testing.assert_array_equal(
+        result.records["outcome_day"][war], result.records["day_war"][war]
+    )
+    assert (result.records["day_strike"][war] <= result.records["day_war"][war]).all()
 
 
 def test_threat_cost_is_weighed_at_the_rung_climbed_to() -> None:
@@ -534,9 +539,7 @@ def test_threat_cost_is_weighed_at_the_rung_climbed_to() -> None:
     free = model(data, 3, seed=1)
     # Options end, hold, then climbs to calm, standoff (both closed), strike and war.
     open_options = [0, 1, 4, 5]
-    drop = (
-        free.challenger.utilities()[open_options] - threatened.challenger.utilities()[open_options]
-    )
+    drop = utilities(free)[open_options] - utilities(threatened)[open_options]
     np.testing.assert_allclose(drop[:2], 0.0)
     np.testing.assert_allclose(drop[2], 0.5 * 0.1 * 2)  # strike is rung 2
     np.testing.assert_allclose(drop[3], 0.5 * 0.1 * 3)  # war is rung 3
@@ -590,7 +593,7 @@ def test_reinforcement_arrives_after_its_lag_and_feeds_events() -> None:
         crisis.step()
         assert (guard.reinforcement == (2.0 if day >= 4 else 0.0)).all(), day
     result = crisis.result()
-    assert (result.first_day[1] == 4).all()  # the event's rate reads the arrived forces
+    assert (result.records["day_war"] == 4).all()  # the event's rate reads the arrived forces
 
 
 def test_a_demand_with_two_grantors_needs_both() -> None:
@@ -614,8 +617,8 @@ def test_a_demand_with_two_grantors_needs_both() -> None:
 
     one = model(scenario(0), 50, seed=1).play()
     both = model(scenario(1), 50, seed=1).play()
-    assert (one.granted == 0).all()
-    assert (both.granted == 0.8).all()
+    assert (one.records["met:chal"] == 0).all()
+    assert (both.records["met:chal"] == 0.8).all()
 
 
 def test_a_threat_stops_weighing_once_it_has_fired() -> None:
@@ -624,13 +627,13 @@ def test_a_threat_stops_weighing_once_it_has_fired() -> None:
     data["challenger"]["decision_rate"] = 0
     crisis = model(data, 5, seed=1)
     crisis.step()  # day 1: pending, its condition does not hold yet
-    before = crisis.challenger.utilities()[1]
+    before = utilities(crisis)[1]
     crisis.step()  # day 2: fires before the challenger moves
-    after = crisis.challenger.utilities()[1]
-    assert (crisis.challenger.sanctions == 0.3).all()
+    after = utilities(crisis)[1]
+    assert (crisis.deciders[0].sanctions == 0.3).all()
     np.testing.assert_allclose(before, after)  # holding costs the same: no threat counted
     data["policies"]["s"]["hazard"] = 0  # pending with its condition true: weighed on hold
     waiting = model(data, 5, seed=1)
     waiting.step()
     waiting.step()
-    np.testing.assert_allclose(after - waiting.challenger.utilities()[1], 0.5 * 0.3)
+    np.testing.assert_allclose(after - utilities(waiting)[1], 0.5 * 0.3)

@@ -181,8 +181,8 @@ def figure_numbers(value: Any, path: str = "") -> Iterator[str]:
 
 def check_days_mean_never_reached(trials: pd.DataFrame, violent: list[str]) -> None:
     """``day_<v>`` is an integer column, ``<NA>`` exactly where the peak stayed below ``v``."""
-    rungs = list(trials["peak_rung"].cat.categories)
-    peak = trials["peak_rung"].cat.codes.to_numpy()
+    rungs = list(trials["peak:chal"].cat.categories)
+    peak = trials["peak:chal"].cat.codes.to_numpy()
     for name in violent:
         column = trials[f"day_{name}"]
         assert column.dtype == "Int64", column.dtype
@@ -246,10 +246,14 @@ def test_the_edges_are_reached() -> None:
         for name in ("huge_stakes", "follow_through_0", "follow_through_1", "horizon_1826")
     }
     huge = runs["huge_stakes"].trials
-    assert huge["sanctions"].max() == 1e12
-    assert huge["aid"].max() == 1e12
-    assert (runs["follow_through_0"].trials[["sanctions", "aid", "granted"]] == 0).all().all()
-    assert (runs["follow_through_1"].trials["sanctions"] > 0).any()
+    assert huge["sanctions:chal"].max() == 1e12
+    assert huge["aid:tgt"].max() == 1e12
+    assert (
+        (runs["follow_through_0"].trials[["sanctions:chal", "aid:tgt", "met:chal"]] == 0)
+        .all()
+        .all()
+    )
+    assert (runs["follow_through_1"].trials["sanctions:chal"] > 0).any()
     timeline = runs["horizon_1826"].timeline
     live = timeline[[c for c in timeline.columns if c.startswith("rung:")]].sum(axis=1)
     assert len(timeline) == 1827

@@ -36,7 +36,7 @@ def _expected_path(points: np.ndarray, day: int, step: bool) -> np.ndarray:
 @pytest.mark.parametrize("interpolate", ["linear", "step"])
 def test_path_parameters_interpolate_on_each_day(interpolate: str) -> None:
     crisis = model(_path_scenario(interpolate), 200, seed=3)
-    points = crisis.points["surge"]
+    points = crisis.world.points["surge"]
     assert points.shape == (3, 200)
     assert (points[0] == 10).all() and (points[2] == 50).all()
     assert ((points[1] >= 20) & (points[1] <= 30)).all() and points[1].std() > 0
@@ -47,7 +47,7 @@ def test_path_parameters_interpolate_on_each_day(interpolate: str) -> None:
         expected = _expected_path(points, day, step)
         np.testing.assert_allclose(crisis.env["surge"], expected, rtol=0, atol=1e-12)
         # Forces read the path through their expression the same day.
-        np.testing.assert_allclose(crisis.challenger.forces, expected, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(crisis.deciders[0].forces, expected, rtol=0, atol=1e-12)
     # Spot values by hand: day 4 is halfway from 10 to the middle point.
     if not step:
         crisis = model(_path_scenario(interpolate), 200, seed=3)
@@ -83,9 +83,9 @@ def _typed_scenario(with_overrides: bool = True) -> dict:
 def test_type_priors_give_their_shares() -> None:
     n = 40_000
     crisis = model(_typed_scenario(), n, seed=4)
-    assert crisis.plan.types == ["a", "b", "c"]
+    assert crisis.plan.deciders[0].type_names == ["a", "b", "c"]
     for code, prior in enumerate((0.4, 0.3, 0.3)):
-        share = np.mean(crisis.types == code)
+        share = np.mean(crisis.world.types[0] == code)
         assert abs(share - prior) <= Z * binomial_se(prior, n), (code, share)
 
 
@@ -93,21 +93,28 @@ def test_overrides_apply_only_to_their_type() -> None:
     n = 5000
     typed = model(_typed_scenario(), n, seed=5)
     plain = model(_typed_scenario(with_overrides=False), n, seed=5)
-    types = typed.types
-    np.testing.assert_array_equal(types, plain.types)  # overrides consume no draws
-    bold, drawn = typed.values["boldness"], plain.values["boldness"]
+    types = typed.world.types[0]
+    np.testing.assert_array_equal(types, plain.world.types[0])  # overrides consume no draws
+    bold, drawn = typed.world.values["boldness"], plain.world.values["boldness"]
     np.testing.assert_array_equal(bold[types == 0], drawn[types == 0])
     assert (bold[types == 1] == 5).all()
-    np.testing.assert_array_equal(bold[types == 2], typed.values["other"][types == 2] + 10)
-    np.testing.assert_array_equal(typed.values["other"], plain.values["other"])
+    np.testing.assert_array_equal(bold[types == 2], typed.world.values["other"][types == 2] + 10)
+    np.testing.assert_array_equal(typed.world.values["other"], plain.world.values["other"])
     assert all((types == code).any() for code in range(3))
 
 
-def test_type_and_override_reach_the_trials_table() -> None:
+def test_trials_table_records_types_and_values_as_drawn() -> None:
+    # The table keeps each parameter as drawn, before type overrides, beside the type: a
+    # parameter that a type overrides would otherwise stand in for the type itself.
     trials, _ = play(_typed_scenario(), 3000, seed=6)
-    assert list(trials["type"].cat.categories) == ["a", "b", "c"]
-    assert (trials.loc[trials["type"] == "b", "boldness"] == 5).all()
-    assert (trials.loc[trials["type"] == "a", "boldness"] < 1).all()
+    plain, _ = play(_typed_scenario(with_overrides=False), 3000, seed=6)
+    assert list(trials["type:chal"].cat.categories) == ["a", "b", "c"]
+    np.testing.assert_array_equal(trials["boldness"], plain["boldness"])
+    assert (trials["boldness"] < 1).all()
+    # The model itself played with the overridden values.
+    crisis = model(_typed_scenario(), 3000, seed=6)
+    types = crisis.world.types[0]
+    assert (crisis.world.values["boldness"][types == 1] == 5).all()
 
 
 def test_changing_one_distribution_leaves_other_draws_alone() -> None:
@@ -115,10 +122,10 @@ def test_changing_one_distribution_leaves_other_draws_alone() -> None:
     first = model(data, 1000, seed=7)
     data["parameters"]["boldness"]["dist"] = "beta(2, 5)"
     second = model(data, 1000, seed=7)
-    np.testing.assert_array_equal(first.values["other"], second.values["other"])
-    np.testing.assert_array_equal(first.types, second.types)
+    np.testing.assert_array_equal(first.world.values["other"], second.world.values["other"])
+    np.testing.assert_array_equal(first.world.types[0], second.world.types[0])
     np.testing.assert_array_equal(first.follow_draws, second.follow_draws)
-    assert not np.array_equal(first.values["boldness"], second.values["boldness"])
+    assert not np.array_equal(first.world.values["boldness"], second.world.values["boldness"])
 
 
 def test_rung_outcomes_map_each_rung_to_the_highest_violent_outcome_at_or_below_it() -> None:
@@ -127,7 +134,7 @@ def test_rung_outcomes_map_each_rung_to_the_highest_violent_outcome_at_or_below_
     plan = Plan.from_scenario(scenario(data))
     outcomes = plan.outcomes
     assert outcomes == ["settlement", "stand_down", "frozen_standoff", "strike", "war"]
-    names = [outcomes[code] if code >= 0 else None for code in plan.rung_outcome]
+    names = [outcomes[code] if code >= 0 else None for code in plan.ladders["ladder"].outcome_code]
     assert names == [None, None, "strike", "strike", "war"]
     assert plan.violent == ["strike", "war"]
 
@@ -155,6 +162,5 @@ def test_policies_compile_their_defaults() -> None:
     # Perceived defaults to the truth; a sanction on the challenger costs it its severity.
     assert hit.perceived(env) == pytest.approx(0.7)
     assert hit.cost(env) == pytest.approx(0.3)
-    assert hit.reads_rung and not other.reads_rung
     # A sanction on someone else costs the challenger nothing, so it never enters its choice.
     assert other.cost is None

@@ -106,6 +106,7 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
             st.tuples(
                 value([0.5, 0.3], 0.05, 0.5), st.lists(st.sampled_from(grantors_pool), min_size=1)
             ),
+            min_size=1,  # a decider that wants nothing is refused
             max_size=2,
         )
     )
@@ -138,7 +139,7 @@ def specs(draw: st.DrawFn) -> dict[str, Any]:
                 st.sampled_from(["rung", "true"]),
                 st.integers(0, n_rungs - 1),
                 value([0.05, 0.0], 0, 0.2),
-                st.integers(0, n_rungs - 1),
+                st.integers(1, n_rungs - 1),  # an event to the lowest rung is refused
             ),
             max_size=2,
         )
@@ -301,9 +302,15 @@ def render(spec: dict[str, Any], names: dict[str, str] = PLAIN) -> dict[str, Any
     )
 
 
+def peak(trials: pd.DataFrame) -> np.ndarray:
+    """Per trial: the code of the highest rung the (only) decider reached."""
+    (column,) = [c for c in trials.columns if c.startswith("peak:")]
+    return trials[column].cat.codes.to_numpy()
+
+
 def climbed(trials: pd.DataFrame, start: int) -> np.ndarray:
     """Per trial: the crisis left its start rung (by a climb or an event)."""
-    return trials["peak_rung"].cat.codes.to_numpy() > start
+    return peak(trials) > start
 
 
 def stood_down(trials: pd.DataFrame) -> np.ndarray:
@@ -353,6 +360,12 @@ def check_renaming(spec: dict[str, Any]) -> None:
     """
     trials_a, timeline_a = play(render(spec, PLAIN), TRIALS, seed=SEED)
     trials_b, timeline_b = play(render(spec, RENAMED), TRIALS, seed=SEED)
+    # Columns named after an actor or a demand carry the new name: compare them by position.
+    assert len(trials_a.columns) == len(trials_b.columns)
+    assert len(timeline_a.columns) == len(timeline_b.columns)
+    trials_b.columns, timeline_b.columns = trials_a.columns, timeline_a.columns
+    for frame in (trials_a, trials_b):
+        frame["ended_by"] = frame["ended_by"].cat.codes  # labels name the decider
     pd.testing.assert_frame_equal(trials_a, trials_b)
     pd.testing.assert_frame_equal(timeline_a, timeline_b)
 
@@ -598,8 +611,8 @@ def test_reaching_a_given_rung_is_not_per_trial_monotone() -> None:
     high = {**spec, "policies": [*spec["policies"], {**threat, "perceived": 0.9}]}
     trials_low, _ = play(render(low), 4096, seed=SEED)
     trials_high, _ = play(render(high), 4096, seed=SEED)
-    peak_low = trials_low["peak_rung"].cat.codes.to_numpy()
-    peak_high = trials_high["peak_rung"].cat.codes.to_numpy()
+    peak_low = peak(trials_low)
+    peak_high = peak(trials_high)
     assert ((peak_high >= 3) & (peak_low < 3)).any()
     assert (peak_high >= 3).sum() < (peak_low >= 3).sum()
     assert not ((peak_high > 0) & (peak_low == 0)).any()  # the property itself holds

@@ -60,7 +60,7 @@ def test_outcome_shares_sum_to_one(busy: RunResult) -> None:
 
 
 def test_timeline_columns_sum_to_one_every_day(busy: RunResult) -> None:
-    assert "ended:doom" in busy.timeline and "rung:doom" not in busy.timeline
+    assert "ended:doom" in busy.timeline and "rung:chal:doom" not in busy.timeline
     _check_timeline(busy)
 
 
@@ -80,7 +80,7 @@ def test_timeline_sums_to_one_with_a_plain_rung_above_an_absorbing_one() -> None
         "source": "t",
     }
     result = api.run(scenario(data), trials=3000, seed=4)
-    assert (result.trials["peak_rung"] == "beyond").any()
+    assert (result.trials["peak:chal"] == "beyond").any()
     _check_timeline(result)
 
 
@@ -93,7 +93,7 @@ def test_timeline_holds_still_once_every_trial_has_ended() -> None:
     timeline = result.timeline
     assert len(timeline) == 16 and (timeline["day"] == np.arange(16)).all()
     assert (timeline["ended:stand_down"].iloc[1:] == 1).all()
-    assert (timeline["rung:standoff"].iloc[1:] == 0).all()
+    assert (timeline["rung:chal:standoff"].iloc[1:] == 0).all()
     _check_timeline(result)
 
 
@@ -155,7 +155,17 @@ def test_renaming_actors_changes_no_number(dec2021_path: Path) -> None:
     assert renamed.challenger.actor == "ruthenia" and "russia" not in renamed.actors
     first = api.run(original, trials=3000, seed=8)
     second = api.run(renamed, trials=3000, seed=8)
-    # Parameter names such as russia_forces are not actor keys, so every column keeps its name.
-    pd.testing.assert_frame_equal(first.trials, second.trials)
-    pd.testing.assert_frame_equal(first.timeline, second.timeline)
+    # Parameter names such as russia_forces are not actor keys, so they keep their names;
+    # columns named after an actor take its new name, and hold the same numbers.
+    back = {new: old for old, new in names.items()}
+
+    def restore(column: str) -> str:
+        return ":".join(back.get(part, part) for part in column.split(":"))
+
+    renamed_trials = second.trials.rename(columns=restore)
+    renamed_trials["ended_by"] = renamed_trials["ended_by"].cat.rename_categories(
+        lambda label: "+".join(back.get(part, part) for part in label.split("+"))
+    )
+    pd.testing.assert_frame_equal(first.trials, renamed_trials)
+    pd.testing.assert_frame_equal(first.timeline, second.timeline.rename(columns=restore))
     pd.testing.assert_frame_equal(first.summary, second.summary)

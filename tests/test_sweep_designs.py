@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation.model.crisis import BlockResult
+from escalation.model.records import BlockResult
 from escalation.scenario.distributions import parse_distribution
 from escalation.sweep.analysis import indices, morris_indices
 from escalation.sweep.designs import DesignError, Factor, make_design
@@ -162,20 +162,15 @@ def test_targets_write_values_templates_and_quantiles() -> None:
 
 def _block(outcome: list[int], first_day: list[list[int]], aid: list[float]) -> BlockResult:
     n = len(outcome)
-    zeros = np.zeros(n)
     return BlockResult(
         parameters={},
-        types=np.zeros(n, dtype=np.int64),
-        outcome=np.array(outcome),
-        outcome_day=np.zeros(n, dtype=np.int64),
-        peak=np.zeros(n, dtype=np.int64),
-        sanctions=zeros,
-        aid=np.array(aid, dtype=float),
-        granted=zeros,
-        first_day=np.array(first_day),
-        rung_counts=np.zeros((1, 1)),
-        ended_counts=np.zeros((1, 2)),
-        outcome_counts=np.zeros((1, 4)),
+        records={
+            "outcome": np.array(outcome),
+            "day_war": np.array(first_day[0]),
+            "aid:tgt": np.array(aid, dtype=float),
+            "met:chal": np.zeros(n),
+        },
+        counts=np.zeros((1, 1)),
     )
 
 
@@ -187,16 +182,17 @@ def test_compute_metrics_from_blocks() -> None:
         _block([3, 1], [[6, 2]], [3.0, 4.0]),
     ]
     metrics = [
-        parse_metric(text, outcomes, violent) for text in ("p:war", "median_day:war", "mean:aid")
+        parse_metric(text, outcomes, violent, ["aid:tgt"])
+        for text in ("p:war", "median_day:war", "mean:aid:tgt")
     ]
     row = compute_metrics(metrics, outcomes, violent, blocks)
     assert row["p:war"] == pytest.approx(3 / 5)
     assert row["p:war:lo"] < 0.6 < row["p:war:hi"]
     # Trials that reached the rung: days 4, 8, 6, 2 (a stand-down after a brief war counts).
     assert row["median_day:war"] == 5.0
-    assert row["mean:aid"] == pytest.approx(2.0)
+    assert row["mean:aid:tgt"] == pytest.approx(2.0)
     half = 1.959964 * np.std([0, 1, 2, 3, 4], ddof=1) / np.sqrt(5)
-    assert row["mean:aid:hi"] - row["mean:aid"] == pytest.approx(half, rel=1e-5)
+    assert row["mean:aid:tgt:hi"] - row["mean:aid:tgt"] == pytest.approx(half, rel=1e-5)
 
 
 def test_design_frame_keeps_dtypes_for_parquet(tmp_path) -> None:

@@ -157,7 +157,8 @@ variables:
     assert scenario.parameters["russia_belief_us"].dist == "beta(3, 7)"
     assert scenario.policies["us_defensive_aid"].do.aid.lag == 7
     assert scenario.policies["eu_sanctions"].enabled is False
-    assert scenario.ladder[loaded.scenario.rung_index("invasion")].cost == "invasion_cost * 2"
+    ids = [rung.id for rung in loaded.scenario.ladder]
+    assert scenario.ladder[ids.index("invasion")].cost == "invasion_cost * 2"
     assert (scenario.trials, scenario.seed) == (10, 5)
     # Everything not named is as in the scenario; the loaded scenario itself is untouched.
     assert scenario.parameters["russia_lambda"] == loaded.scenario.parameters["russia_lambda"]
@@ -249,20 +250,22 @@ def test_metric_grammar() -> None:
     assert union.text == "p:limited_incursion+full_scale_invasion"
     assert union.args == ("limited_incursion", "full_scale_invasion")
     assert parse_metric("median_day:full_scale_invasion", outcomes, violent).kind == "median_day"
-    assert parse_metric("mean:aid", outcomes, violent).columns == (
-        "mean:aid",
-        "mean:aid:lo",
-        "mean:aid:hi",
+    means = ["aid:ukraine", "met:russia"]
+    assert parse_metric("mean:aid:ukraine", outcomes, violent, means).columns == (
+        "mean:aid:ukraine",
+        "mean:aid:ukraine:lo",
+        "mean:aid:ukraine:hi",
     )
     for bad, fragment in (
         ("settlement", "not a metric"),
         ("p:settlment", "did you mean 'settlement'"),
         ("median_day:stand_down", "violent"),
-        ("mean:forces", "takes one of"),
+        ("mean:forces", "numeric per-trial record"),
+        ("mean:aid:ukrane", "did you mean 'aid:ukraine'"),
         ("p:settlement+settlement", "twice"),
     ):
         with pytest.raises(ValueError, match=re.escape(fragment)):
-            parse_metric(bad, outcomes, violent)
+            parse_metric(bad, outcomes, violent, means)
 
 
 def test_fold_arguments_computes_distribution_arguments_without_eval() -> None:

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from escalation import api
 from escalation.cli import app
-from escalation.engine.results import OutputError
+from escalation.engine.results import OutputError, assemble
+from escalation.model.plan import Plan
 from escalation.sweep.designs import Factor, make_design
 from escalation.sweep.evaluate import ScenarioEvaluator
 from escalation.sweep.executors import DaskExecutor, ProcessExecutor, SerialExecutor
@@ -32,7 +33,7 @@ scenario: {scenario}
 design: grid
 trials: 400
 seed: 11
-metrics: [p:full_scale_invasion, p:settlement, median_day:limited_incursion, mean:sanctions]
+metrics: [p:full_scale_invasion, p:settlement, median_day:limited_incursion, mean:sanctions:russia]
 variables:
   severity: {{path: parameters.us_sanctions_severity.dist, values: [0.2, 1.0]}}
   belief:
@@ -157,6 +158,13 @@ def test_killed_worker_keeps_finished_points_and_resume_completes(tmp_path: Path
     pd.testing.assert_frame_equal(frame, run_design(design, square, SerialExecutor()))
 
 
+def trials_of(evaluator: ScenarioEvaluator, point: dict) -> pd.DataFrame:
+    """A point's per-trial table, as a run's ``trials.parquet`` would hold it."""
+    scenario, blocks = evaluator.play(point)
+    trials, _ = assemble(Plan.from_scenario(scenario), blocks)
+    return trials
+
+
 def test_common_random_numbers_follow_through(tmp_path: Path) -> None:
     # Two points differing only in the true follow-through of the US sanctions after an
     # invasion: the challenger decides on its belief, not on the truth, so every trial where
@@ -174,17 +182,18 @@ variables:
     )
     loaded = load_experiment(path)
     evaluator = ScenarioEvaluator.from_experiment(loaded)
-    low, high = (evaluator.trials_frame(point) for point in loaded.design.points)
-    invasion = loaded.scenario.rung_index("invasion")
+    low, high = (trials_of(evaluator, point) for point in loaded.design.points)
     rungs = [rung.id for rung in loaded.scenario.ladder]
-    never = low["peak_rung"].map(rungs.index).to_numpy() < invasion
+    never = low["peak:russia"].map(rungs.index).to_numpy() < rungs.index("invasion")
     assert never.sum() > 1000
     pd.testing.assert_frame_equal(
         low[never].drop(columns=["us_follow_through"]).reset_index(drop=True),
         high[never].drop(columns=["us_follow_through"]).reset_index(drop=True),
     )
     # Where it did trigger, the truth matters: sanctions differ (so the check above can fail).
-    assert not np.array_equal(low.loc[~never, "sanctions"], high.loc[~never, "sanctions"])
+    assert not np.array_equal(
+        low.loc[~never, "sanctions:russia"], high.loc[~never, "sanctions:russia"]
+    )
 
 
 def test_common_random_numbers_disabled_policy_keeps_the_streams(tmp_path: Path) -> None:
@@ -206,12 +215,12 @@ variables:
     )
     loaded = load_experiment(path)
     evaluator = ScenarioEvaluator.from_experiment(loaded)
-    on, off = (evaluator.trials_frame(point) for point in loaded.design.points)
+    on, off = (trials_of(evaluator, point) for point in loaded.design.points)
     rungs = [rung.id for rung in loaded.scenario.ladder]
-    never = on["peak_rung"].map(rungs.index).to_numpy() < loaded.scenario.rung_index("incursion")
+    never = on["peak:russia"].map(rungs.index).to_numpy() < rungs.index("incursion")
     assert never.sum() > 500
     pd.testing.assert_frame_equal(on[never], off[never])
-    assert on.loc[~never, "aid"].sum() > 0 and off["aid"].sum() == 0
+    assert on.loc[~never, "aid:ukraine"].sum() > 0 and off["aid:ukraine"].sum() == 0
 
 
 def test_results_folder_holds_points_record_and_report(small: Path, tmp_path: Path) -> None:

@@ -316,30 +316,36 @@ def test_fearon_encoding_responds_to_the_demand() -> None:
 #
 # Open options on each rung: end, hold, and a climb to every higher choosable rung, so
 # standoff: 4 options, strike: 3 (+war), clash: 3 (+war), war: 2 (end, hold).
-# The chain's live states are the rung, plus on the standoff whether the demand has been
-# granted (it decides settlement against stand-down; above the standoff the outcome is the
-# violent rung whatever was granted). Absorbing states: the trial ended from each rung
-# (settled / stood down from the standoff), or reached nuclear use.
+# The chain's live states are the rungs below nuclear: the demand is the challenger's only one,
+# so once it is granted the challenger is satisfied and the trial ends at once (a settlement
+# on the standoff; above it, the violent rung reached). Absorbing states: the trial ended from
+# each rung (settled or stood down from the standoff), or reached nuclear use.
 
 RUNGS = ["standoff", "strike", "clash", "war", "nuclear"]
 CHOOSABLE = {0: True, 1: True, 2: False, 3: True, 4: False}
-LIVE = ["standoff/ungranted", "standoff/granted", "strike", "clash", "war"]
+LIVE = ["standoff", "strike", "clash", "war"]
 ABSORBED = ["settled", "stood_down", "ended@strike", "ended@clash", "ended@war", "nuclear"]
 STATES = LIVE + ABSORBED
-RUNG_OF = {"standoff/ungranted": 0, "standoff/granted": 0, "strike": 1, "clash": 2, "war": 3}
-#: The state on each rung above the standoff (climbs forget the granted flag).
-STATE_ON = {1: "strike", 2: "clash", 3: "war", 4: "nuclear"}
+RUNG_OF = {"standoff": 0, "strike": 1, "clash": 2, "war": 3}
+#: The state on each rung.
+STATE_ON = {0: "standoff", 1: "strike", 2: "clash", 3: "war", 4: "nuclear"}
+#: Where the challenger's ending leads (nothing is granted in a live state).
 ENDED_FROM = {
-    "standoff/ungranted": "stood_down",
-    "standoff/granted": "settled",
+    "standoff": "stood_down",
+    "strike": "ended@strike",
+    "clash": "ended@clash",
+    "war": "ended@war",
+}
+#: Where the concession of its only demand leads: the challenger is satisfied, the trial ends.
+CONCEDED_FROM = {
+    "standoff": "settled",
     "strike": "ended@strike",
     "clash": "ended@clash",
     "war": "ended@war",
 }
 #: Outcome class of each state (live states: as if the horizon were now).
 OUTCOME_OF = {
-    "standoff/ungranted": "frozen_standoff",
-    "standoff/granted": "frozen_standoff",
+    "standoff": "frozen_standoff",
     "strike": "strike",
     "clash": "clash",
     "war": "war",
@@ -447,9 +453,7 @@ class Chain:
         return actors @ clash @ nuke
 
     def _concede(self, state: str) -> dict[str, float]:
-        if state == "standoff/ungranted":
-            return {"standoff/granted": self.concede, state: 1 - self.concede}
-        return {state: 1.0}
+        return {CONCEDED_FROM[state]: self.concede, state: 1 - self.concede}
 
     def _decide(self, state: str) -> dict[str, float]:
         rung = RUNG_OF[state]
@@ -477,7 +481,7 @@ class Chain:
     def days(self, horizon: int) -> np.ndarray:
         """Exact state distribution on each day 0..horizon."""
         out = np.zeros((horizon + 1, len(STATES)))
-        out[0, STATES.index("standoff/ungranted" if self.start == "standoff" else self.start)] = 1
+        out[0, STATES.index(self.start)] = 1
         matrix = self.day_matrix()
         for day in range(1, horizon + 1):
             out[day] = out[day - 1] @ matrix
@@ -493,7 +497,7 @@ class Chain:
         b = fundamental @ r
         t = fundamental @ np.ones(live)
         var = (2 * fundamental - np.eye(live)) @ t - t * t
-        start = LIVE.index("standoff/ungranted" if self.start == "standoff" else self.start)
+        start = LIVE.index(self.start)
         return b[start], float(t[start]), float(var[start])
 
 
@@ -521,10 +525,10 @@ def timeline_columns(distribution: np.ndarray) -> dict[str, float]:
     """The timeline's columns for a state distribution (docs/model.md, section 7.3)."""
     d = dict(zip(STATES, distribution, strict=True))
     columns = {
-        "rung:standoff": d["standoff/ungranted"] + d["standoff/granted"],
-        "rung:strike": d["strike"],
-        "rung:clash": d["clash"],
-        "rung:war": d["war"],
+        "rung:chal:standoff": d["standoff"],
+        "rung:chal:strike": d["strike"],
+        "rung:chal:clash": d["clash"],
+        "rung:chal:war": d["war"],
         "ended:settlement": d["settled"],
         "ended:stand_down": d["stood_down"],
         "ended:after_violence": d["ended@strike"] + d["ended@clash"] + d["ended@war"],
@@ -587,7 +591,7 @@ def chain_absorption_checks(chain: Chain = MAIN) -> list[Check]:
         )
     # E[T] = sum over days d >= 0 of P(still live after day d), read off the timeline's rung
     # shares (the trials table does not keep the end day of a trial with a violent outcome).
-    live_columns = [f"rung:{r}" for r in RUNGS if r != "nuclear"]
+    live_columns = [f"rung:chal:{r}" for r in RUNGS if r != "nuclear"]
     live_share = run.timeline[live_columns].sum(axis=1).to_numpy()
     checks.append(
         Check(
@@ -630,7 +634,7 @@ def chain_horizon_checks(chain: Chain = MAIN) -> list[Check]:
         for name, expected in outcome_shares(exact[-1]).items()
     ]
     # First-passage days in the trials table: reached strike or above by day d.
-    below = [STATES.index(s) for s in ("standoff/ungranted", "standoff/granted")]
+    below = [STATES.index("standoff")]
     below += [STATES.index(s) for s in ("settled", "stood_down")]
     reached = run.trials["day_strike"].fillna(CHAIN_SHORT_HORIZON + 1)
     for day in (1, 7, CHAIN_SHORT_HORIZON):
@@ -706,20 +710,25 @@ def test_markov_chain_order_of_events_matters() -> None:
     # challenger climbs to war (then only the second event); had the events run in the other
     # order, only the climb to war could lead there.
     q = EVENT_ORDER.decision_rate(1)
-    expected = (1 - q) * 0.25 + q / 3 * (0.25 + 0.5)
+    # The guarantor moves first: where it concedes, the challenger is satisfied and the trial
+    # ends before anything else happens that day.
+    expected = (1 - EVENT_ORDER.concede) * ((1 - q) * 0.25 + q / 3 * (0.25 + 0.5))
     day1 = next(c for c in checks if c.quantity == "day 1: ended:nuclear")
     assert day1.expected == pytest.approx(expected)
     assert day1.simulated > q / 3 * 0.5 + Z * binomial_se(q / 3 * 0.5, CHAIN_TRIALS)
 
 
 def test_markov_chain_day_one_is_exact() -> None:
-    # The day-1 matrix row in closed form: settling on day 1 needs the concession (0.03) and
-    # then a decision (0.1) for "end" (1 of 4 options); nuclear use on day 1 needs strike chosen
-    # (1/4 of decisions), then the clash event, then nuclear use, or war chosen, then nuclear.
+    # The day-1 matrix row in closed form. Guarantor first: the concession (0.03) settles the
+    # crisis before the challenger moves. Nuclear use on day 1 needs no concession, then strike
+    # chosen (1/4 of decisions), the clash event and nuclear use, or war chosen, then nuclear.
     row = MAIN.day_matrix()[0]
-    assert row[STATES.index("settled")] == pytest.approx(0.03 * 0.1 / 4)
-    assert row[STATES.index("nuclear")] == pytest.approx(0.1 / 4 * 0.05 * 0.02 + 0.1 / 4 * 0.02)
-    assert GUARD_LAST.day_matrix()[0, STATES.index("settled")] == 0
+    assert row[STATES.index("settled")] == pytest.approx(0.03)
+    nuclear = 0.97 * (0.1 / 4 * 0.05 * 0.02 + 0.1 / 4 * 0.02)
+    assert row[STATES.index("nuclear")] == pytest.approx(nuclear)
+    # Guarantor last: the challenger first stays on the standoff (no decision, or "hold").
+    settled = (1 - 0.1 + 0.1 / 4) * 0.03
+    assert GUARD_LAST.day_matrix()[0, STATES.index("settled")] == pytest.approx(settled)
 
 
 # =========================================================================== the report

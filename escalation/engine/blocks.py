@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from escalation.model.crisis import BlockResult, CrisisModel
+from escalation.model.crisis import CrisisModel
 from escalation.model.plan import Plan
+from escalation.model.records import BlockResult
 from escalation.scenario.load import scenario_hash
 from escalation.scenario.schema import Scenario
 
@@ -90,17 +91,12 @@ class BlockResults(list):
 
     As each block arrives, its per-trial arrays are copied into columns allocated once for
     all the trials and the block itself is dropped: memory holds one copy of the per-trial
-    records, not the blocks and then their join. ``columns`` maps ``"types"``,
-    ``"outcome"``, ... and ``"parameter:<name>"`` to the whole columns (``"first_day"`` is
-    ``(violent outcomes, trials)``), which :func:`~escalation.engine.results.assemble` uses
-    as they are.
+    records, not the blocks and then their join. ``columns`` maps ``"record:<name>"`` and
+    ``"parameter:<name>"`` to the whole columns, which
+    :func:`~escalation.engine.results.assemble` uses as they are.
     """
 
     columns: dict[str, np.ndarray]
-
-
-#: Per-trial fields of a :class:`BlockResult` besides its parameters.
-PER_TRIAL = ("types", "outcome", "outcome_day", "peak", "sanctions", "aid", "granted", "first_day")
 
 
 def play_blocks(
@@ -118,7 +114,7 @@ def play_blocks(
         i = position[spec.index]
         start, stop = int(starts[i]), int(starts[i + 1])
         fields = {f"parameter:{name}": value for name, value in result.parameters.items()}
-        fields.update((name, getattr(result, name)) for name in PER_TRIAL)
+        fields.update((f"record:{name}", value) for name, value in result.records.items())
         if not columns:  # the first block to arrive fixes shapes and types
             for name, value in fields.items():
                 columns[name] = np.empty((*value.shape[:-1], int(starts[-1])), value.dtype)
@@ -127,10 +123,8 @@ def play_blocks(
         view = {name: column[..., start:stop] for name, column in columns.items()}
         results[i] = BlockResult(
             parameters={name: view[f"parameter:{name}"] for name in result.parameters},
-            **{name: view[name] for name in PER_TRIAL},
-            rung_counts=result.rung_counts,
-            ended_counts=result.ended_counts,
-            outcome_counts=result.outcome_counts,
+            records={name: view[f"record:{name}"] for name in result.records},
+            counts=result.counts,
         )
         del result, fields  # only the columns keep the block's records
         if on_block is not None:

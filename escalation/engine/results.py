@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from escalation import analysis, charts
-from escalation.model.crisis import BlockResult
 from escalation.model.plan import Plan
+from escalation.model.records import BlockResult, RecordSpec, record_specs
+from escalation.model.tally import timeline_columns
 from escalation.scenario.schema import Scenario
 
 #: Files a run folder holds; the folder appears only when all are written.
@@ -66,15 +67,35 @@ def write_folder(
     return out
 
 
+def _mask_labels(names: tuple[str, ...], codes: np.ndarray) -> pd.Categorical:
+    """Bit sets over ``names`` as labels joined by ``+`` (empty for none)."""
+    present = np.unique(codes)
+    labels = [
+        "+".join(name for bit, name in enumerate(names) if code >> bit & 1) for code in present
+    ]
+    return pd.Categorical.from_codes(
+        np.searchsorted(present, codes), categories=list(dict.fromkeys(labels))
+    )
+
+
+def _record_column(spec: RecordSpec, values: np.ndarray) -> Any:
+    """A per-trial record as a trials-table column."""
+    if spec.kind == "code":
+        return pd.Categorical.from_codes(values, categories=list(spec.categories))
+    if spec.kind == "mask":
+        return _mask_labels(spec.categories, values)
+    if spec.kind == "day":
+        # A nullable column from the days and a mask, with no intermediate copies.
+        return pd.arrays.IntegerArray(np.maximum(values, 0), values < 0)
+    return values
+
+
 def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Join block results, in block order, into the trials table and the timeline.
 
     Blocks from :func:`~escalation.engine.blocks.play_blocks` already sit in whole columns;
     the table takes those columns as they are, without copying them again.
     """
-    outcomes = plan.outcomes
-    violent = plan.violent
-    rung_ids = np.array([rung.id for rung in plan.rungs], dtype=object)
     joined: dict[str, np.ndarray] | None = getattr(blocks, "columns", None)
 
     def column(name: str) -> np.ndarray:
@@ -83,43 +104,23 @@ def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.Da
         if name.startswith("parameter:"):
             key = name.removeprefix("parameter:")
             return np.concatenate([b.parameters[key] for b in blocks])
-        return np.concatenate([getattr(b, name) for b in blocks], axis=-1)
+        key = name.removeprefix("record:")
+        return np.concatenate([b.records[key] for b in blocks], axis=-1)
 
     columns: dict[str, Any] = {}
-    n = sum(len(b.outcome) for b in blocks)
+    n = sum(len(b) for b in blocks)
     columns["trial"] = np.arange(n, dtype=np.int64)
     for name in plan.parameter_columns():
         columns[name] = column(f"parameter:{name}")
-    columns["type"] = pd.Categorical.from_codes(column("types"), categories=plan.types)
-    columns["outcome"] = pd.Categorical.from_codes(column("outcome"), categories=outcomes)
-    columns["outcome_day"] = column("outcome_day")
-    columns["peak_rung"] = pd.Categorical.from_codes(column("peak"), categories=list(rung_ids))
-    for name in ("sanctions", "aid", "granted"):
-        columns[name] = column(name)
-    first = column("first_day")
-    for index, name in enumerate(violent):
-        days = first[index]
-        # A nullable column from the days and a mask, with no intermediate copies.
-        columns[f"day_{name}"] = pd.arrays.IntegerArray(np.maximum(days, 0), days < 0)
+    for spec in record_specs(plan):
+        columns[spec.name] = _record_column(spec, column(f"record:{spec.name}"))
     # Each column stays its own array: no copy into one consolidated block.
     trials = pd.DataFrame(columns, copy=False)
 
-    rung_counts = sum(b.rung_counts for b in blocks)
-    ended_counts = sum(b.ended_counts for b in blocks)
-    outcome_counts = sum(b.outcome_counts for b in blocks)
+    counts = sum(b.counts for b in blocks)
     timeline: dict[str, Any] = {"day": np.arange(plan.horizon + 1)}
-    for r, rung in enumerate(plan.rungs):
-        if rung.absorbing:
-            continue  # an absorbing rung holds no live trial; it shows as an ended share
-        timeline[f"rung:{rung.id}"] = rung_counts[:, r] / n
-    timeline["ended:settlement"] = ended_counts[:, 0] / n
-    timeline["ended:stand_down"] = ended_counts[:, 1] / n
-    timeline["ended:after_violence"] = ended_counts[:, 2] / n
-    for r, rung in enumerate(plan.rungs):
-        if rung.absorbing:
-            timeline[f"ended:{rung.outcome}"] = rung_counts[:, r] / n  # absorbed there
-    for o, name in enumerate(outcomes):
-        timeline[f"outcome:{name}"] = outcome_counts[:, o] / n
+    for name, index in timeline_columns(plan):
+        timeline[name] = counts[:, index] / n
     return trials, pd.DataFrame(timeline)
 
 
@@ -141,7 +142,7 @@ class RunResult:
 
     @property
     def violent(self) -> list[str]:
-        """Violent outcome classes in ladder order."""
+        """Violent outcome classes, least severe first."""
         return self.scenario.violent_outcomes
 
     @property
@@ -151,8 +152,9 @@ class RunResult:
         The gravest outcome the challenger can choose (full-scale invasion in dec2021); rungs
         only events reach (a clash) are rarer and say less about the challenger's choice.
         """
-        chosen = [r.outcome for r in self.scenario.ladder if r.outcome and r.choosable]
-        return chosen[-1] if chosen else (self.violent[-1] if self.violent else None)
+        chosen = {r.outcome for r in self.scenario.all_rungs if r.outcome and r.choosable}
+        ranked = [name for name in self.violent if name in chosen]
+        return ranked[-1] if ranked else (self.violent[-1] if self.violent else None)
 
     @cached_property
     def summary(self) -> pd.DataFrame:

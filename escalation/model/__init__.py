@@ -1,7 +1,8 @@
-"""The Mesa model of a crisis, vectorized over a block of trials."""
+"""The crisis model: a Mesa model that plays a block of trials, vectorized over trials."""
 
-from escalation.model.actor import Actor, Challenger
-from escalation.model.crisis import BlockResult, CrisisModel
+from escalation.model.actor import Actor, Decider
+from escalation.model.crisis import CrisisModel
 from escalation.model.plan import Plan
+from escalation.model.records import BlockResult
 
-__all__ = ["Actor", "BlockResult", "Challenger", "CrisisModel", "Plan"]
+__all__ = ["Actor", "BlockResult", "CrisisModel", "Decider", "Plan"]

@@ -1,23 +1,23 @@
 """Actors: Mesa agents whose state is a set of arrays over the trials of a block.
 
-An :class:`Actor` carries out its policies each day; the :class:`Challenger` also chooses its
-move on the ladder. Neither knows any actor by name: the plan tells them positions.
+An :class:`Actor` carries out its policies each day; a :class:`Decider` also chooses its moves
+by utility. Neither knows any actor by name: the plan tells them positions.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import mesa
 import numpy as np
 
-from escalation.model.environment import Subset, column
+from escalation.model.environment import Overlay, Subset, column
+from escalation.model.plan import END, HOLD, DeciderPlan
+from escalation.model.records import ENDED_BY_CHOICE, NO_DEMANDS, PRESSING
+from escalation.model.terms import COST, FORCE, GAIN, HOLD_COST, HOPE, THREATS, RungTerms
 
-if TYPE_CHECKING:
-    from escalation.model.crisis import CrisisModel
-
-#: The challenger's first two options; option ``2 + j`` is climbing to rung ``j``.
-END, HOLD = 0, 1
+#: State every actor publishes for expressions, as ``<key>.<name>``.
+ACTOR_STATE = ("forces", "capability", "aid", "sanctions", "reinforcement")
 
 
 def as_array(value: np.ndarray | float, n: int) -> np.ndarray:
@@ -30,11 +30,11 @@ class Actor(mesa.Agent):
 
     Attributes are arrays of shape ``(n,)``, one value per trial: ``forces`` it can commit,
     ``capability`` to resist (its base plus the aid and reinforcement delivered to it),
-    ``aid`` delivered to it,
-    ``sanctions`` in force against it, ``reinforcement`` on its territory.
+    ``aid`` delivered to it, ``sanctions`` in force against it, ``reinforcement`` on its
+    territory.
     """
 
-    def __init__(self, model: CrisisModel, key: str, index: int) -> None:
+    def __init__(self, model: Any, key: str, index: int) -> None:
         super().__init__(model)
         n = model.n
         self.key = key
@@ -52,35 +52,38 @@ class Actor(mesa.Agent):
 
     def publish(self) -> None:
         """Put this actor's arrays into the model's environment for expressions."""
-        env = self.model.env
-        for name in ("forces", "capability", "aid", "sanctions", "reinforcement"):
-            env[f"{self.key}.{name}"] = getattr(self, name)
+        cache = self.model.cache
+        for name in ACTOR_STATE:
+            key = f"{self.key}.{name}"
+            cache.env[key] = getattr(self, name)
+            cache.declare(key)
 
     def refresh(self) -> None:
         """Recompute forces and capability from their expressions for today."""
         model = self.model
+        cache = model.cache
         plan = model.plan
         n = model.n
         # Only when an input has changed: forces on fixed parameters are set once per block.
         forces = plan.forces[self.index]
-        value = model.value(forces)
-        version = model.memo(forces).version
+        value = cache.value(forces)
+        version = cache.memo(forces).version
         if version != self._forces_seen:
             self.forces[:] = as_array(value, n)
             self._forces_seen = version
-            model.touch(f"{self.key}.forces")
+            cache.touch(f"{self.key}.forces")
         capability = plan.capability[self.index]
-        base = model.value(capability)
+        base = cache.value(capability)
         seen = (
-            model.memo(capability).version,
-            model.version(f"{self.key}.aid"),
-            model.version(f"{self.key}.reinforcement"),
+            cache.memo(capability).version,
+            cache.version(f"{self.key}.aid"),
+            cache.version(f"{self.key}.reinforcement"),
         )
         if seen != self._capability_seen:
             np.add(as_array(base, n), self.aid, out=self.capability)
             self.capability += self.reinforcement
             self._capability_seen = seen
-            model.touch(f"{self.key}.capability")
+            cache.touch(f"{self.key}.capability")
 
     def step(self) -> None:
         """Carry out this actor's policies whose conditions hold today."""
@@ -88,127 +91,235 @@ class Actor(mesa.Agent):
             self.model.play_policy(p)
 
 
-class Challenger(Actor):
-    """The actor with demands: at each decision opportunity it ends, holds, or climbs.
+class Decider(Actor):
+    """An actor that chooses: at each decision opportunity it ends, holds, moves or concedes.
 
-    Its options are: end the crisis (take what was granted), hold its rung, or climb to any
-    higher rung it may choose. Its choice is a logit (quantal response) over the options'
-    expected utilities, drawn with the Gumbel-max trick: the option with the largest
-    ``lambda * U + Gumbel noise`` is taken, which picks option j with probability
-    ``exp(lambda U_j) / sum_k exp(lambda U_k)``.
+    Its options are: end its part in the crisis (keep what was granted, drop the rest, stand
+    down to the lowest rung), hold its rung, climb to a higher rung it may choose, step down to
+    a lower one (if it may), or concede a demand made of it that has a price. Its choice is a
+    logit (quantal response) over the options' expected utilities, drawn with the Gumbel-max
+    trick: the option with the largest ``lambda * U + Gumbel noise`` is taken, which picks
+    option j with probability ``exp(lambda U_j) / sum_k exp(lambda U_k)``.
+
+    Deciders choose together, at the turn of the first of them in the file (after its own
+    policies): all of them weigh their options on the same state, then all moves take effect.
     """
 
-    def __init__(self, model: CrisisModel, key: str, index: int) -> None:
-        super().__init__(model, key, index)
+    def __init__(self, model: Any, plan: DeciderPlan) -> None:
+        super().__init__(model, plan.key, plan.actor)
         n = model.n
-        self.rung = np.full(n, model.plan.start_rung, dtype=np.int64)
+        self.plan = plan
+        self.rung = np.full(n, plan.start_rung, dtype=np.int64)
         self.peak = self.rung.copy()
-        self.granted = np.zeros(n)
+        self.met = np.zeros(n)  # share of its demands met, published as `<key>.granted`
+        self.unmet = np.full(n, bool(plan.demands))  # some demand it makes is unmet
+        self.ended = np.zeros(n)  # 1 once it has ended its part in the crisis
+        self.exit = np.full(n, PRESSING if plan.demands else NO_DEMANDS, dtype=np.int8)
+        self.exit_day = np.full(n, -1, dtype=np.int64)
+        self.total_weight = float(sum(model.plan.demands[d].weight for d in plan.demands))
+        ladder = plan.ladder
+        choosable = ladder.choosable
+        self.choosable_rungs = np.flatnonzero(choosable)
+        self.terms: RungTerms | None = None  # made once the whole state is published
+        # Other deciders whose rungs harm this one (they target it).
+        self.attackers: list[Decider] = []
 
     def publish(self) -> None:
-        """Also publish the rung, the peak and the share of demands granted."""
+        """Also publish the rung, the peak, the share of demands met and whether it ended."""
         super().publish()
-        env = self.model.env
-        env[f"{self.key}.rung"] = self.rung
-        env[f"{self.key}.peak"] = self.peak
-        env[f"{self.key}.granted"] = self.granted
+        cache = self.model.cache
+        for name, value in (
+            ("rung", self.rung),
+            ("peak", self.peak),
+            ("granted", self.met),
+            ("ended", self.ended),
+        ):
+            key = f"{self.key}.{name}"
+            cache.env[key] = value
+            cache.declare(key)
 
     def step(self) -> None:
-        """Carry out own policies, then decide where a decision opportunity arises."""
+        """Carry out own policies; the first decider then lets all deciders choose."""
         super().step()
-        self.decide()
+        if self.plan.position == 0:
+            self.model.decide()
 
-    def utilities(self, idx: np.ndarray | None = None, sub: Subset | None = None) -> np.ndarray:
-        """Expected utility of every option, shape ``(2 + R, m)``, in stake units.
+    # ---------------------------------------------------------------- utilities
 
-        With ``S`` the stake, ``g`` the granted share and ``u`` the unmet share of the demands,
-        and every cost in units of the stake:
-
-        - end: ``S (g - A u)``: keep what was granted, pay the audience cost ``A`` on the rest;
-        - hold rung r: ``S (g + h u - W c_r - T_r)``: hope ``h`` for the rest, pay ``W`` days of
-          the rung's holding cost ``c_r`` and the expected cost ``T_r`` of threats that fire there;
-        - climb to rung j: ``S (g + P_j G_j u - K_j - W c_j - T_j)``: win the rung's gain ``G_j``
-          of the unmet demands with contest probability ``P_j``, pay its cost ``K_j``. ``P_j``
-          pits the committed forces against the target's capability plus the support it is
-          expected to receive on rung j (aid in transit, and promised aid and reinforcement
-          weighted by their perceived credibility).
-
-        Options that are not open (lower rungs, rungs nobody chooses) get ``-inf``. ``idx``
-        picks the trials to evaluate (default: all); only trials with a decision opportunity
-        need it, which saves most of the work on a day. ``sub`` is the environment of those
-        trials, if the caller has it already.
-        """
-        model = self.model
-        if idx is None:
-            idx = np.arange(model.n)
-        options, values = self.option_utilities(idx, sub)
-        out = np.full((2 + len(model.plan.rungs), len(idx)), -np.inf)
-        out[options] = values
+    def exposure(self, idx: np.ndarray, sub: Subset) -> np.ndarray:
+        """Daily harm the rungs of the deciders that target it do to it, in trials ``idx``."""
+        m = len(idx)
+        out = np.zeros(m)
+        cache = self.model.cache
+        for other in self.attackers:
+            rung = other.rung[idx]
+            harm = np.zeros(m)
+            for r, step in enumerate(other.plan.ladder.rungs):
+                on = rung == r
+                if on.any():
+                    harm = np.where(on, column(cache.value_at(step.harm, sub), m), harm)
+            out += harm
         return out
 
-    def option_utilities(
-        self, idx: np.ndarray, sub: Subset | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def option_utilities(self, idx: np.ndarray, sub: Subset) -> tuple[np.ndarray, np.ndarray]:
         """The options that may be open in trials ``idx``, and their utilities ``(k, m)``.
 
-        Ending and holding, and climbing to the rungs that can be chosen above the lowest rung
-        any of these trials stands on; every other option is closed (``-inf``) in all of them,
-        so it is not computed.
+        Ending, holding, moving to the rungs that can be chosen (above the lowest rung any
+        of these trials stands on, or below the highest if it may step down) and conceding
+        each demand it may concede; every other option is closed (``-inf``) in all of them,
+        so it is not computed. Utilities are in units of the stake, times the stake.
+        """
+        model = self.model
+        plan = self.plan
+        cache = model.cache
+        m = len(idx)
+        rung = self.rung[idx]
+        granted = self.met[idx]
+        unmet = np.maximum(self.total_weight - granted, 0.0)
+
+        def term(expression) -> np.ndarray:
+            return column(cache.value_at(expression, sub), m)
+
+        stake = term(plan.stake)
+        terms = self.terms.rows(idx, sub)  # type: ignore[union-attr]
+        gain, force, cost, hold_cost, hope, threats = (
+            terms[GAIN],
+            terms[FORCE],
+            terms[COST],
+            terms[HOLD_COST],
+            terms[HOPE],
+            terms[THREATS],
+        )
+        planning = term(plan.planning_days)
+        choosable = self.choosable_rungs
+        if m:
+            up = choosable[choosable > rung.min()]
+            down = choosable[choosable < rung.max()] if plan.can_step_down else choosable[:0]
+            moves = np.union1d(up, down)
+        else:
+            moves = choosable[:0]
+        concessions = np.arange(len(plan.concessions))
+        n_rungs = len(plan.ladder)
+        options = np.concatenate(([END, HOLD], 2 + moves, 2 + n_rungs + concessions)).astype(
+            np.int64
+        )
+        out = np.empty((len(options), m))
+        cols = np.arange(m)
+        exposure = self.exposure(idx, sub) if self.attackers else None
+        out[END] = granted - term(plan.audience_cost) * unmet
+        if model.rivals_of(self):
+            continues = model.pressing_after(self, idx, sub, end=True)
+            floor = Overlay(sub, {f"{self.key}.rung": 0.0, f"{self.key}.ended": 1.0})
+            after = planning * hold_cost[0] + self.terms.threats_in(floor, idx)  # type: ignore[union-attr]
+            if exposure is not None:
+                after = after + planning * exposure
+            out[END] -= np.where(continues, after, 0.0)
+        out[HOLD] = granted + hope[rung, cols] * unmet - planning * hold_cost[rung, cols]
+        out[HOLD] -= threats[rung, cols]
+        if len(moves):
+            rows = out[2 : 2 + len(moves)]
+            climbing = moves[:, None] > rung[None, :]
+            if plan.target >= 0:
+                defence = model.actors[plan.target].capability[idx]
+                if plan.support:
+                    defence = defence + self.terms.support(idx, sub)[moves]  # type: ignore[union-attr]
+                p_success = contest(
+                    force[moves] * self.forces[idx], defence, term(plan.decisiveness)
+                )
+            else:
+                p_success = np.zeros((len(moves), m))
+            np.multiply(p_success * gain[moves], unmet, out=rows)
+            rows += granted
+            rows -= cost[moves] + planning * hold_cost[moves] + threats[moves]
+            if plan.can_step_down:
+                stand = granted + hope[moves] * unmet - planning * hold_cost[moves] - threats[moves]
+                rows[:] = np.where(climbing, rows, stand)
+        if exposure is not None:
+            out[HOLD] -= planning * exposure
+            if len(moves):
+                out[2 : 2 + len(moves)] -= planning * exposure
+        if len(concessions):
+            out[2 + len(moves) :] = self.concession_utilities(
+                idx,
+                sub,
+                granted,
+                unmet,
+                hope[rung, cols],
+                planning * hold_cost[rung, cols],
+                exposure,
+                planning,
+            )
+        out *= stake
+        if len(moves):
+            closed = moves[:, None] == rung[None, :]
+            if not plan.can_step_down:
+                closed |= moves[:, None] < rung[None, :]
+            out[2 : 2 + len(moves)][closed] = -np.inf
+        return options, out
+
+    def concession_utilities(
+        self,
+        idx: np.ndarray,
+        sub: Subset,
+        granted: np.ndarray,
+        unmet: np.ndarray,
+        hope: np.ndarray,
+        holding: np.ndarray,
+        exposure: np.ndarray | None,
+        planning: np.ndarray,
+    ) -> np.ndarray:
+        """Utilities of conceding each demand it may concede, ``(C, m)``, before the stake.
+
+        A concession is weighed as if it took full effect: the demand (and every demand traded
+        with it) granted, so the decider keeps what the trade gives it and pays the demand's
+        cost. If nobody presses any more the crisis is over and nothing else counts; else it
+        holds on, with the threats that would still fire once the demands are granted.
         """
         model = self.model
         plan = model.plan
-        if sub is None:
-            sub = Subset(model.env, idx)
+        cache = model.cache
         m = len(idx)
-        rung = self.rung[idx]
-        granted = self.granted[idx]
-        unmet = np.maximum(float(plan.demand_weights.sum()) - granted, 0.0)
+        rung_now = Overlay(sub, {})
+        out = np.empty((len(self.plan.concessions), m))
+        for c, d in enumerate(self.plan.concessions):
+            demand = plan.demands[d]
+            group = demand.group
+            already = model.conceded_by(d, self.index, idx)
+            completes = model.group_complete(group, idx, extra=(d, self.index))
+            gets = np.zeros(m)
+            for g in group:
+                if plan.demands[g].by == self.plan.position:
+                    gets += plan.demands[g].weight * ~model.met[g][idx]
+            gets = np.where(completes, gets, 0.0)
+            granted_after = granted + gets
+            unmet_after = np.maximum(unmet - gets, 0.0)
+            view = Overlay(rung_now, {f"{plan.demands[g].name}.granted": 1.0 for g in group})
+            threats = self.terms.threats_in(view, idx)  # type: ignore[union-attr]
+            over = model.pressing_after(self, idx, sub, granted=group) & completes
+            cost = column(cache.value_at(demand.cost, sub), m)
+            stay = granted_after + hope * unmet_after - holding - threats
+            if exposure is not None:
+                stay = stay - planning * exposure
+            value = np.where(~over, stay, granted_after) - cost
+            out[c] = np.where(already, -np.inf, value)
+        return out
 
-        def term(expression) -> np.ndarray:
-            return column(model.value_at(expression, sub), m)
+    def choose(self) -> tuple[np.ndarray, np.ndarray]:
+        """Today's choice in the trials where it has a decision opportunity: ``(idx, option)``.
 
-        stake = term(plan.stake)
-        # Each (R, m): gain, force, cost, holding cost, expected cost of threats.
-        gain, force, cost, hold_cost, threats = model.rung_terms(idx, sub)
-        planning = term(plan.planning_days)
-        choosable = model.choosable_rungs
-        rungs = choosable[choosable > rung.min()] if m else choosable[:0]
-        options = np.concatenate(([END, HOLD], 2 + rungs)).astype(np.int64)
-        out = np.empty((len(options), m))
-        cols = np.arange(m)
-        out[END] = granted - term(plan.audience_cost) * unmet
-        out[HOLD] = (
-            granted
-            + term(plan.hope) * unmet
-            - planning * hold_cost[rung, cols]
-            - threats[rung, cols]
-        )
-        if len(rungs):
-            target = model.actors[plan.target]
-            defence = target.capability[idx]
-            if model.support_policies:
-                defence = defence + model.expected_support(idx, sub)[rungs]
-            p_success = contest(force[rungs] * self.forces[idx], defence, term(plan.decisiveness))
-            climb = out[2:]
-            np.multiply(p_success * gain[rungs], unmet, out=climb)
-            climb += granted
-            climb -= cost[rungs] + planning * hold_cost[rungs] + threats[rungs]
-        out *= stake
-        if len(rungs):
-            out[2:][rungs[:, None] <= rung[None, :]] = -np.inf  # not above the rung it is on
-        return options, out
-
-    def decide(self) -> None:
-        """Take a decision in the live trials that have an opportunity today."""
+        Nothing changes until :meth:`apply`: every decider chooses on the same state.
+        """
         model = self.model
-        plan = model.plan
-        rate = model.value(plan.decision_rate)
-        idx = np.flatnonzero(model.live & (model.draws[model.ROW_DECIDE] < rate))
+        plan = self.plan
+        cache = model.cache
+        rate = cache.value(plan.decision_rate)
+        deciding = model.live & (self.ended == 0) & (model.draws[plan.row] < rate)
+        idx = np.flatnonzero(deciding)
         if not len(idx):
-            return
+            return idx, idx
         # A negative precision would turn closed options (-inf) into the best: floor it at 0.
         sub = Subset(model.env, idx)
-        lam = np.maximum(column(model.value_at(plan.rationality, sub), len(idx)), 0.0)
+        lam = np.maximum(column(cache.value_at(plan.rationality, sub), len(idx)), 0.0)
         # Options closed in every deciding trial (-inf whatever their noise) are left out.
         options, utilities = self.option_utilities(idx, sub)
         # Measure utilities from each trial's best open option: the logit is unchanged, and
@@ -220,17 +331,54 @@ class Challenger(Actor):
             scores = lam * utilities
         # A closed option, or a utility an expression made undefined, is never chosen.
         scores[np.isnan(scores)] = -np.inf
-        scores += model.gumbel(idx, options)
+        scores += self.gumbel(idx, options)
         choice = options[np.argmax(scores, axis=0)]
         # If nothing is open or defined (an infinite or NaN utility everywhere), hold.
         choice[np.isneginf(scores.max(axis=0))] = HOLD
-        climbing = choice >= 2
-        moved = idx[climbing]
+        return idx, choice
+
+    def gumbel(self, idx: np.ndarray, options: np.ndarray) -> np.ndarray:
+        """Today's Gumbel noise for options ``options`` in trials ``idx``, ``(k, m)``."""
+        draws = self.model.draws
+        first = self.plan.row + 1
+        u = np.empty((len(options), len(idx)))
+        for i, option in enumerate(options):
+            u[i] = draws[first + option, idx]
+        with np.errstate(divide="ignore"):
+            return -np.log(-np.log(u))
+
+    def apply(self, idx: np.ndarray, choice: np.ndarray) -> None:
+        """Make the chosen moves: climbs and steps, concessions, endings."""
+        model = self.model
+        n_rungs = len(self.plan.ladder)
+        moving = (choice >= 2) & (choice < 2 + n_rungs)
+        moved = idx[moving]
         if len(moved):
-            self.rung[moved] = choice[climbing] - 2
-            model.touch(f"{self.key}.rung")
-        model.end_at(idx[choice == END])
-        model.after_move(moved)
+            self.rung[moved] = choice[moving] - 2
+            model.cache.touch(f"{self.key}.rung")
+            model.after_move(self, moved)
+        for c, d in enumerate(self.plan.concessions):
+            conceding = idx[choice == 2 + n_rungs + c]
+            if len(conceding):
+                model.concede(d, self.index, conceding)
+        ending = idx[choice == END]
+        if len(ending):
+            self.end(ending)
+
+    def end(self, idx: np.ndarray) -> None:
+        """End its part in the crisis in trials ``idx``: drop what is unmet, stand down."""
+        model = self.model
+        self.ended[idx] = 1.0
+        self.exit[idx] = ENDED_BY_CHOICE
+        self.exit_day[idx] = model.day
+        model.cache.touch(f"{self.key}.ended")
+        model.ended_today.append((self.plan.position, idx))
+        if model.rivals_of(self):
+            # Standing down matters only while the crisis goes on without it.
+            self.rung[idx] = 0
+            model.cache.touch(f"{self.key}.rung")
+            model.after_move(self, idx)
+        model.tally.changed(idx)
 
 
 def contest(attack: np.ndarray, defence: np.ndarray, k: np.ndarray) -> np.ndarray:

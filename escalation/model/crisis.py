@@ -4,77 +4,40 @@ Each step (a day) runs in this order:
 
 1. deliveries of aid and reinforcement that fall due today arrive;
 2. path parameters, forces and capabilities take today's values;
-3. actors move in the scenario's order: each carries out its policies; the challenger also
-   takes its decision (end, hold or climb);
-4. events (spill-over hazards) may move the crisis up the ladder;
-5. the day is recorded: peaks, first days on each violent rung, the timeline counts.
+3. actors move in the scenario's order, each carrying out its policies; at the turn of the
+   first decider (after its own policies), every decider chooses at once (end, hold, move,
+   concede) on the same state, and the moves take effect together;
+4. events (spill-over hazards) may move deciders up their ladders;
+5. the day is recorded: peaks, first days on each violent outcome, the daily tally.
+
+A trial stays live while some decider still presses a demand (it has not ended its part and
+not every demand it makes is met) and no absorbing rung has been reached.
 
 Every array has the block's trials on its last axis, so one step plays every trial at once.
 With ``n == 1`` it is an ordinary single-trial Mesa model, the fair per-trial baseline.
-
-What keeps a day cheap, without changing a single digit of the results:
-
-- an expression is evaluated again only when a name it reads has changed (:meth:`value`);
-  equal expressions share one value, and those on fixed parameters are computed once per block;
-- work that concerns a few trials (those deciding today, those a policy or event may touch)
-  is done on those trials alone (:class:`~escalation.model.environment.Subset`): expressions
-  are elementwise, so each trial gets exactly the value it would get over the whole block;
-- what is fixed for the block (rung terms, the weights of threats) is tabulated per trial
-  once, and the daily counts are updated only where a trial's state changed;
-- sums keep their order (threats in policy order, from zero), so the floating-point results
-  are those of computing everything afresh each day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
-from escalation.model.actor import Actor, Challenger
-from escalation.model.environment import Overlay, Subset, column
-from escalation.model.plan import FROZEN, SETTLEMENT, STAND_DOWN, Plan, PolicyPlan
+from escalation.model.actions import ACTIONS
+from escalation.model.actor import Actor, Decider
+from escalation.model.cache import ExpressionCache
+from escalation.model.environment import Overlay, Subset
+from escalation.model.plan import FROZEN, SETTLEMENT, STAND_DOWN, Plan
+from escalation.model.records import PRESSING, SATISFIED, BlockResult, accumulated
+from escalation.model.tally import ABSORBED, ENDED, LIVE, Tally
+from escalation.model.terms import RungTerms
 from escalation.scenario.conditions import Expression
-
-#: How a trial that is no longer live ended.
-LIVE, ENDED, ABSORBED = 0, 1, 2
-
-
-class _Memo:
-    """The value of one expression over all trials, kept until a name it reads changes."""
-
-    __slots__ = ("fixed", "stale", "value", "version")
-
-    def __init__(self, fixed: bool) -> None:
-        self.fixed = fixed  # reads only parameters fixed for the block
-        self.stale = True
-        self.value: np.ndarray | float | bool = 0.0
-        self.version = 0  # how many times it was computed: a change for those who copy it
 
 
 def _at_least_one(expression: Expression) -> bool:
     """Whether ``expression`` is a constant of at least 1 (a sure hazard or follow-through)."""
     return expression.is_constant and bool(expression({}) >= 1.0)
-
-
-@dataclass
-class BlockResult:
-    """What one block of trials produced: per-trial records and per-day counts."""
-
-    parameters: dict[str, np.ndarray]
-    types: np.ndarray
-    outcome: np.ndarray
-    outcome_day: np.ndarray
-    peak: np.ndarray
-    sanctions: np.ndarray
-    aid: np.ndarray
-    granted: np.ndarray
-    first_day: np.ndarray  # (violent outcomes, n); -1 where never reached
-    rung_counts: np.ndarray  # (horizon + 1, rungs): live trials on each rung; absorbed on absorbing
-    ended_counts: np.ndarray  # (horizon + 1, 3): settled, stood down, ended after violence
-    outcome_counts: np.ndarray  # (horizon + 1, outcomes): provisional classification
 
 
 class CrisisModel(mesa.Model):
@@ -86,9 +49,6 @@ class CrisisModel(mesa.Model):
         seed: an integer that fixes every random draw of the block.
     """
 
-    ROW_DECIDE = 0
-    ROW_GUMBEL = 1  # 2 + R rows: one per option of the challenger
-
     def __init__(self, plan: Plan, n: int, seed: int) -> None:
         # An int seed: Mesa seeds both its numpy and stdlib generators from it without drawing.
         super().__init__(rng=seed)
@@ -98,160 +58,110 @@ class CrisisModel(mesa.Model):
         horizon = plan.horizon
         rng = self.rng
 
-        self.values, self.points, self.types = plan.draw_world(rng, n)
+        self.world = plan.draw_world(rng, n)
+        values = self.world.values
         # One uniform per policy per trial decides, in advance, whether the policy is carried
         # out if it ever triggers: the trial's world, like its parameters.
         self.follow_draws = rng.random((len(plan.policies), n))
         self.path_weights = {name: p.weights(horizon) for name, p in plan.paths.items()}
-
-        self.env: dict[str, object] = {"day": 0.0, "horizon": float(horizon), **self.values}
-        self.actors: list[Actor] = []
-        for index, key in enumerate(plan.actors):
-            cls = Challenger if index == plan.challenger else Actor
-            actor = cls(self, key, index)
-            actor.publish()
-            self.actors.append(actor)
-        self.challenger: Challenger = self.actors[plan.challenger]  # type: ignore[assignment]
-        # Parameters without a path keep their values for the whole block; every other name
-        # (the day, paths, actors' state) has a version that moves when its value changes, so
-        # an expression is evaluated again only when something it reads has changed.
-        self._fixed = frozenset(self.values) | {"horizon"}
-        self._version = {name: 0 for name in self.env if name not in self._fixed}
-        self._version.update((name, 0) for name in plan.paths)
-        self._readers: dict[str, list[_Memo]] = {name: [] for name in self._version}
-        self._memo: dict[int, tuple[Expression, _Memo]] = {}
-        self._by_text: dict[Expression, _Memo] = {}
         self._path_at: dict[str, tuple[int, float]] = {}
-        self._changing_terms: list[tuple[int, int, Expression]] = []
-        self._threat_weights: dict[int, np.ndarray] | None = None
-        self._stale_threats: list[np.ndarray] = []
-        self._changed: list[np.ndarray] | None = None  # set up once the state is complete
-        # Policies whose hazard or follow-through is a constant of at least 1: uniform draws
-        # are below 1, so they trigger (or are carried out) wherever they may.
-        self._sure_hazard = {
-            p for p, policy in enumerate(plan.policies) if _at_least_one(policy.hazard)
-        }
-        self._sure_follow = {
-            p for p, policy in enumerate(plan.policies) if _at_least_one(policy.follow_through)
-        }
-        # Threats the challenger weighs, and whether their condition and their weight
-        # (perceived credibility, cost) read its rung or peak.
-        rung_keys = {f"{plan.actors[plan.challenger]}.rung", f"{plan.actors[plan.challenger]}.peak"}
-        self._threats = [
-            p
-            for p, policy in enumerate(plan.policies)
-            if policy.cost is not None and policy.enabled
-        ]
-        # Aid and reinforcement for the challenger's target: promised support it anticipates.
-        self.support_policies = [
-            p
-            for p, policy in enumerate(plan.policies)
-            if policy.enabled
-            and policy.kind in ("aid", "reinforce")
-            and policy.target == plan.target
-        ]
-        self._rung_keys = rung_keys
-        self._threat_reads = {
-            p: (
-                bool(plan.policies[p].when.names & rung_keys),
-                bool((plan.policies[p].perceived.names | plan.policies[p].cost.names) & rung_keys),
-            )
-            for p in self._threats
-        }
 
-        self.choosable = np.array([rung.choosable for rung in plan.rungs])
-        self.choosable_rungs = np.flatnonzero(self.choosable)
-        self.absorbing = np.array([rung.absorbing for rung in plan.rungs])
+        env: dict[str, object] = {"day": 0.0, "horizon": float(horizon), **values}
+        self.cache = ExpressionCache(env, frozenset(values) | {"horizon"})
+        self.env = env
+        self.cache.declare("day")
+        for name in plan.paths:
+            self.cache.declare(name)
+
         self.live = np.ones(n, dtype=bool)
         self.status = np.full(n, LIVE, dtype=np.int8)
         self.end_day = np.full(n, horizon, dtype=np.int64)
+        self.ended_by = np.zeros(n, dtype=np.int64)
         enabled = np.array([p.enabled for p in plan.policies], dtype=bool)
         self.pending = np.repeat(enabled[:, None], n, axis=1)
         self.due_day = np.full((len(plan.policies), n), -1, dtype=np.int64)
         self.due_amount = np.zeros((len(plan.policies), n))
-        #: For each aid or reinforcement policy, the days on which a delivery falls due.
+        #: For each delivering policy, the days on which a delivery falls due.
         self._due_days: dict[int, set[int]] = {
-            p: set()
-            for p, policy in enumerate(plan.policies)
-            if policy.kind in ("aid", "reinforce")
+            p: set() for p, policy in enumerate(plan.policies) if policy.adds_capability
         }
         self.conceded = {
             (d, g): np.zeros(n, dtype=bool)
-            for d, grantors in enumerate(plan.demand_grantors)
-            for g in grantors
+            for d, demand in enumerate(plan.demands)
+            for g in demand.grantors
         }
-        violent_rungs = [i for i, rung in enumerate(plan.rungs) if rung.outcome is not None]
-        self.violent_rungs = np.array(violent_rungs, dtype=np.int64)
-        self.first_day = np.full((len(violent_rungs), n), -1, dtype=np.int64)
+        self.granted = [np.zeros(n, dtype=bool) for _ in plan.demands]  # by concessions
+        self.met = [np.zeros(n, dtype=bool) for _ in plan.demands]  # granted, or met_when
+        self.met_value = [np.zeros(n) for _ in plan.demands]  # published as <demand>.granted
+        self.day_granted = [np.full(n, -1, dtype=np.int64) for _ in plan.demands]
+        self.conceded_any = np.zeros(n, dtype=bool)
+        for d, demand in enumerate(plan.demands):
+            key = f"{demand.name}.granted"
+            env[key] = self.met_value[d]
+            self.cache.declare(key)
+        self._met_when = [d for d, demand in enumerate(plan.demands) if demand.met_when]
+        self._met_seen = dict.fromkeys(self._met_when, -1)
+        self._unsettled: list[np.ndarray] = []
+        self._dirty_demands: set[int] = set(range(len(plan.demands)))
+        self._everyone = np.arange(n)
+        self._deferred = False
+        self.ended_today: list[tuple[int, np.ndarray]] = []
 
-        self.row_policy = self.ROW_GUMBEL + 2 + len(plan.rungs)
-        self.row_event = self.row_policy + len(plan.policies)
-        self.rows = self.row_event + len(plan.events)
-        self.draws = np.empty((self.rows, n))
-        self.rung_counts = np.zeros((horizon + 1, len(plan.rungs)), dtype=np.int64)
-        self.ended_counts = np.zeros((horizon + 1, 3), dtype=np.int64)
-        self.outcome_counts = np.zeros((horizon + 1, len(plan.outcomes)), dtype=np.int64)
+        self.actors: list[Actor] = []
+        self.deciders: list[Decider] = []
+        by_actor = {d.actor: d for d in plan.deciders}
+        for index, key in enumerate(plan.actors):
+            if index in by_actor:
+                actor: Actor = Decider(self, by_actor[index])
+                self.deciders.append(actor)  # type: ignore[arg-type]
+            else:
+                actor = Actor(self, key, index)
+            actor.publish()
+            self.actors.append(actor)
+        self.deciders.sort(key=lambda d: d.plan.position)
+        for decider in self.deciders:
+            decider.attackers = [
+                other for other in self.deciders if other.plan.target == decider.index
+            ]
+        self._demand_makers = [d for d in self.deciders if d.plan.demands]
+
+        self.severity = np.full(n, -1, dtype=np.int64)  # code of the gravest outcome reached
+        self.absorbed_code = np.full(n, -1, dtype=np.int64)
+        self.first_day = np.full((len(plan.violent), n), -1, dtype=np.int64)
+        self._violent_codes = np.arange(len(plan.outcomes) - len(plan.violent), len(plan.outcomes))
+        self.draws = np.empty((plan.rows, n))
+        self.tally = Tally(plan, n, horizon)
+        # Policies whose hazard or follow-through is a constant of at least 1: uniform draws
+        # are below 1, so they trigger (or are carried out) wherever they may.
+        self._sure_hazard = {p for p, x in enumerate(plan.policies) if _at_least_one(x.hazard)}
+        self._sure_follow = {
+            p for p, x in enumerate(plan.policies) if _at_least_one(x.follow_through)
+        }
 
         self._set_paths()
         for actor in self.actors:
             actor.refresh()
         # After today, only actors whose forces or capability can change need a refresh.
-        receivers = {p.target for p in plan.policies if p.kind in ("aid", "reinforce")}
+        receivers = {p.target for p in plan.policies if p.adds_capability}
         self._changing_actors = [
             actor
             for actor in self.actors
             if actor.index in receivers
-            or (plan.forces[actor.index].names | plan.capability[actor.index].names) - self._fixed
+            or (plan.forces[actor.index].names | plan.capability[actor.index].names)
+            - self.cache.fixed
         ]
-        self._prepare_table()
-        self.after_move()
-        self._changed: list[np.ndarray] = []
-        self._prepare_record()
+        self._owners: dict[int, list[RungTerms]] = {}
+        for decider in self.deciders:
+            decider.terms = RungTerms(self, decider.plan)
+            for p in decider.plan.threats:
+                self._owners.setdefault(p, []).append(decider.terms)
+        for decider in self.deciders:
+            self.after_move(decider, self._everyone)
+        self._unsettled.append(self._everyone)
+        self.settle()
         self._record()
 
     # ----------------------------------------------------------------- environment
-
-    def touch(self, name: str) -> None:
-        """Record that the value of ``name`` in the environment has changed.
-
-        Every change to an array of the environment must be followed by a touch: cached
-        values of the expressions that read it are then computed again when next asked for.
-        """
-        self._version[name] += 1
-        for memo in self._readers[name]:
-            memo.stale = True
-
-    def version(self, name: str) -> int:
-        """How many times ``name`` has changed: a change for those who copy its value."""
-        return self._version[name]
-
-    def memo(self, expression: Expression) -> _Memo:
-        """The cached value of ``expression``, shared by every expression of the same text."""
-        found = self._memo.get(id(expression))
-        if found is None:
-            memo = self._by_text.get(expression)
-            if memo is None:
-                changing = expression.names - self._fixed
-                memo = self._by_text[expression] = _Memo(not changing)
-                for name in changing:
-                    self._readers[name].append(memo)
-            # Holding the expression keeps its id from being reused by another object.
-            found = self._memo[id(expression)] = (expression, memo)
-        return found[1]
-
-    def value(self, expression: Expression) -> np.ndarray | float | bool:
-        """The value of ``expression`` over all trials now, evaluated only if its inputs changed.
-
-        Expressions equal in text share one entry, so a condition that several policies use
-        is evaluated once; one that reads only fixed parameters, once per block. The value is
-        shared: callers must not modify it.
-        """
-        memo = self.memo(expression)
-        if memo.stale:
-            memo.value = expression(self.env)
-            memo.stale = False
-            memo.version += 1
-        return memo.value
 
     def _set_paths(self) -> None:
         """Give path parameters today's value (a new array only when it changes)."""
@@ -260,204 +170,67 @@ class CrisisModel(mesa.Model):
             if self._path_at.get(name) == (i, w):
                 continue  # same segment and weight as yesterday: the same values
             self._path_at[name] = (i, w)
-            points = self.points[name]
+            points = self.world.points[name]
             j = min(i + 1, len(points) - 1)
             self.env[name] = points[i] if w == 0.0 else points[i] + w * (points[j] - points[i])
-            self.touch(name)
+            self.cache.touch(name)
 
-    def gumbel(self, idx: np.ndarray, options: np.ndarray | None = None) -> np.ndarray:
-        """Today's Gumbel noise for the challenger's options in trials ``idx``, ``(k, m)``.
+    # ----------------------------------------------------------------- decisions
 
-        ``options`` picks the options (default: all ``2 + R``).
-        """
-        if options is None:
-            u = self.draws[self.ROW_GUMBEL : self.row_policy, idx]
-        else:
-            u = np.empty((len(options), len(idx)))
-            for i, option in enumerate(options):
-                u[i] = self.draws[self.ROW_GUMBEL + option, idx]
-        with np.errstate(divide="ignore"):
-            return -np.log(-np.log(u))
+    def decide(self) -> None:
+        """Every decider chooses on the same state; then the moves take effect together."""
+        choices = [(decider, *decider.choose()) for decider in self.deciders]
+        self._deferred = True  # the moves take effect together: settle once, after all
+        try:
+            for decider, idx, choice in choices:
+                if len(idx):
+                    decider.apply(idx, choice)
+        finally:
+            self._deferred = False
+        self.settle()
 
-    def value_at(self, expression: Expression, sub: Subset) -> np.ndarray | float | bool:
-        """The value of ``expression`` in the trials of ``sub``.
+    def rivals_of(self, decider: Decider) -> bool:
+        """Whether another decider makes demands, so the crisis may outlast this one's part."""
+        return any(other is not decider for other in self._demand_makers)
 
-        Taken from today's value over all trials when that is current (always, for fixed
-        parameters), else computed on those trials alone: expressions are elementwise, so
-        either way each trial gets exactly the value it would have over the whole block.
-        """
-        memo = self.memo(expression)
-        if memo.stale and not memo.fixed:
-            return expression(sub)
-        value = self.value(expression)
-        return value[sub.idx] if isinstance(value, np.ndarray) else value
+    def pressing_after(
+        self,
+        who: Decider,
+        idx: np.ndarray,
+        sub: Mapping[str, object],
+        end: bool = False,
+        granted: tuple[int, ...] = (),
+    ) -> np.ndarray:
+        """Whether some decider would still press in trials ``idx`` after a hypothetical move.
 
-    def _prepare_table(self) -> None:
-        """Tabulate, per trial, what stays fixed for the block: rung terms and threat weights.
-
-        Rung terms on fixed parameters go in once. A threat whose condition, credibility and
-        cost read only fixed parameters and the challenger's rung weighs the same every day
-        while it is pending, so its weight at each rung goes in once too, and the table holds
-        the sum over the pending threats, updated only where one triggers.
-        """
-        plan = self.plan
-        n, rungs = self.n, len(plan.rungs)
-        table = np.zeros((n, 5, rungs))
-        for r, rung in enumerate(plan.rungs):
-            for f, expression in enumerate((rung.gain, rung.force, rung.cost, rung.hold_cost)):
-                if expression.names - self._fixed:
-                    self._changing_terms.append((f, r, expression))
-                else:
-                    table[:, f, r] = self.value(expression)
-        self._table = table
-        rung_key = f"{self.challenger.key}.rung"
-        readable = self._fixed | {rung_key}
-        policies = [plan.policies[p] for p in self._threats]
-        if not all(
-            (policy.when.names | policy.perceived.names | policy.cost.names) <= readable
-            for policy in policies
-        ):
-            return  # weighed each day by expected_threats
-        self._threat_weights = {}
-        for p, policy in zip(self._threats, policies, strict=True):
-            weights = np.empty((n, rungs))
-            for r in range(rungs):
-                view = Overlay(self.env, {rung_key: float(r)})
-                holds = np.broadcast_to(policy.when(view), (n,))
-                weight = column(policy.perceived(view), n) * column(policy.cost(view), n)
-                weights[:, r] = np.where(holds, weight, 0.0)
-            self._threat_weights[p] = weights
-        self._update_threats(np.arange(n))
-
-    def _update_threats(self, idx: np.ndarray) -> None:
-        """Sum again the tabulated weights of the threats still pending in trials ``idx``.
-
-        The sum runs over the threats in the same order, from zero, as on any day: a trial
-        gets exactly the digits it would get if every threat were weighed afresh.
-        """
-        total = np.zeros((len(idx), len(self.plan.rungs)))
-        for p, weights in self._threat_weights.items():
-            pending = self.pending[p, idx]
-            if pending.any():
-                total += np.where(pending[:, None], weights[idx], 0.0)
-        self._table[idx, 4, :] = total
-
-    def rung_terms(self, idx: np.ndarray, sub: Subset | None = None) -> np.ndarray:
-        """Today's terms of every rung in trials ``idx``, shape ``(5, R, m)``.
-
-        Gain, force, cost, holding cost and the expected cost of the threats that would fire
-        there (:meth:`expected_threats`). What is fixed for the block comes from a table made
-        once; only what changes (with the day, a path or the state) is computed each time.
-        """
-        if self._stale_threats:  # threats triggered since the last look
-            self._update_threats(np.unique(np.concatenate(self._stale_threats)))
-            self._stale_threats.clear()
-        out = self._table[idx].transpose(1, 2, 0)
-        if self._changing_terms:
-            sub = Subset(self.env, idx) if sub is None else sub
-            for f, r, expression in self._changing_terms:
-                out[f, r] = self.value_at(expression, sub)
-        if self._threat_weights is None:
-            out[4] = self.expected_threats(idx, sub)
-        return out
-
-    def expected_threats(self, idx: np.ndarray, sub: Subset | None = None) -> np.ndarray:
-        """Perceived expected cost of pending threats that would fire at each rung, ``(R, m)``.
-
-        For each policy that would cost the challenger, its condition is evaluated as if the
-        challenger stood on each rung; a threat counts with its perceived credibility times its
-        cost while it is pending (not yet triggered, whether it would be carried out or not).
-        Only the trials ``idx`` (those deciding today) are evaluated.
+        ``end``: ``who`` ends its part (stands down, drops its demands); ``granted``: these
+        demands are granted.
         """
         plan = self.plan
         m = len(idx)
-        out = np.zeros((len(plan.rungs), m))
-        sub = Subset(self.env, idx) if sub is None else sub
-        views = None
-        for p in self._threats:
-            if not self.pending[p].any():
+        view = Overlay(sub, {f"{who.key}.rung": 0.0, f"{who.key}.ended": 1.0}) if end else sub
+        out = np.zeros(m, dtype=bool)
+        for other in self._demand_makers:
+            if end and other is who:
                 continue
-            policy = plan.policies[p]
-            pending = self.pending[p, idx]
-            if not policy.reads_rung:
-                holds = self.value_at(policy.when, sub) & pending
-                weight = self._weight(policy, sub, m)
-                out += np.where(holds, weight, 0.0)
-                continue
-            if views is None:
-                views = self._rung_views(sub)
-            # What does not read the rung is the same on every rung: compute it once.
-            when_reads, weight_reads = self._threat_reads[p]
-            when = None if when_reads else self.value_at(policy.when, sub)
-            weight = None if weight_reads else self._weight(policy, sub, m)
-            rows = []  # rungs where the condition surely holds and the weight is the same
-            for r, view in enumerate(views):
-                holds = policy.when(view) if when_reads else when
-                if not isinstance(holds, np.ndarray):
-                    if not holds:
-                        continue  # adds nothing on this rung
-                    if not weight_reads:
-                        rows.append(r)
-                        continue
-                    holds = pending
+            unmet = np.zeros(m, dtype=bool)
+            for d in other.plan.demands:
+                if d in granted:
+                    continue
+                demand = plan.demands[d]
+                if end and demand.met_when is not None:
+                    met = self.granted[d][idx] | np.broadcast_to(demand.met_when(view), (m,))
                 else:
-                    holds = holds & pending
-                w = self._weight(policy, view, m) if weight_reads else weight
-                out[r] += np.where(holds, w, 0.0)
-            if rows:
-                out[rows] += np.where(pending, weight, 0.0)
+                    met = self.met[d][idx]
+                unmet |= ~met
+            out |= (other.ended[idx] == 0) & unmet
         return out
 
-    def expected_support(self, idx: np.ndarray, sub: Subset) -> np.ndarray:
-        """Capability the challenger expects its target to gain, at each rung, ``(R, m)``.
+    def conceded_by(self, d: int, actor: int, idx: np.ndarray) -> np.ndarray:
+        """Whether ``actor`` has conceded demand ``d`` in trials ``idx``."""
+        return self.conceded[(d, actor)][idx]
 
-        Aid and reinforcement for the target that are in transit count in full (they are on
-        their way); a pending policy counts with its perceived credibility times its amount on
-        the rungs where its condition would hold. Without this, a promised delivery would deter
-        nothing until it had arrived.
-        """
-        plan = self.plan
-        m = len(idx)
-        out = np.zeros((len(plan.rungs), m))
-        views = None
-        for p in self.support_policies:
-            policy = plan.policies[p]
-            # After a policy triggers, its delivery (if carried out) waits in due_day/due_amount.
-            out += np.where(self.due_day[p, idx] > self.day, self.due_amount[p, idx], 0.0)
-            pending = self.pending[p, idx]
-            if not pending.any():
-                continue
-            amount = np.maximum(column(self.value_at(policy.amount, sub), m), 0.0)
-            weight = column(self.value_at(policy.perceived, sub), m) * amount
-            if policy.when.names & self._rung_keys:
-                if views is None:
-                    views = self._rung_views(sub)
-                for r, view in enumerate(views):
-                    holds = np.broadcast_to(policy.when(view), (m,)) & pending
-                    out[r] += np.where(holds, weight, 0.0)
-            else:
-                holds = np.broadcast_to(self.value_at(policy.when, sub), (m,)) & pending
-                out += np.where(holds, weight, 0.0)
-        return out
-
-    def _weight(self, policy: PolicyPlan, env: Mapping[str, object], m: int) -> np.ndarray:
-        """Perceived credibility times cost of a threat, over ``m`` trials."""
-        if isinstance(env, Subset):
-            perceived, cost = self.value_at(policy.perceived, env), self.value_at(policy.cost, env)
-        else:
-            perceived, cost = policy.perceived(env), policy.cost(env)
-        return column(perceived, m) * column(cost, m)
-
-    def _rung_views(self, sub: Subset) -> list[Mapping[str, object]]:
-        """The environment of ``sub`` as it would be with the challenger on each rung."""
-        key = self.challenger.key
-        peak = sub[f"{key}.peak"]
-        return [
-            Overlay(sub, {f"{key}.rung": float(r), f"{key}.peak": np.maximum(peak, r)})
-            for r in range(len(self.plan.rungs))
-        ]
-
-    # ----------------------------------------------------------------- moves
+    # ----------------------------------------------------------------- policies
 
     def play_policy(self, p: int) -> None:
         """Trigger policy ``p`` where its condition holds, at its hazard; carry it out or not.
@@ -466,9 +239,9 @@ class CrisisModel(mesa.Model):
         trials, or a small hazard, leaves little to compute beyond the first test.
         """
         policy = self.plan.policies[p]
-        env = self.env
+        cache = self.cache
         candidates = self.pending[p] & self.live
-        when = self.value(policy.when)
+        when = cache.value(policy.when)
         if isinstance(when, np.ndarray):
             candidates &= when
         elif not when:
@@ -479,59 +252,44 @@ class CrisisModel(mesa.Model):
             count = np.count_nonzero(candidates)
             if not count:
                 return
-            row = self.draws[self.row_policy + p]
+            row = self.draws[self.plan.row_policy + p]
             if 4 * count >= self.n:  # most trials: test them all, keep the few that trigger
-                candidates &= row < self.value(policy.hazard)
+                candidates &= row < cache.value(policy.hazard)
                 idx = np.flatnonzero(candidates)
             else:  # few trials: evaluate the hazard on those alone
                 idx = np.flatnonzero(candidates)
-                idx = idx[row[idx] < self.value_at(policy.hazard, Subset(env, idx))]
+                idx = idx[row[idx] < cache.value_at(policy.hazard, Subset(self.env, idx))]
         if not len(idx):
             return
         self.pending[p, idx] = False
-        if self._threat_weights is not None and p in self._threat_weights:
-            self._stale_threats.append(idx)
+        for terms in self._owners.get(p, ()):
+            terms.triggered(p, idx)
         if p in self._sure_follow:
             done = idx
         else:
-            follow = self.value_at(policy.follow_through, Subset(env, idx))
+            follow = cache.value_at(policy.follow_through, Subset(self.env, idx))
             done = idx[self.follow_draws[p, idx] < follow]
             if not len(done):
                 return
-        if policy.kind == "concede":
-            self.conceded[(policy.demand, policy.actor)][done] = True
-            self._update_granted(done)
-            return
-        sub = Subset(env, done)
-        amount = np.maximum(column(self.value_at(policy.amount, sub), len(done)), 0.0)
-        target = self.actors[policy.target]
-        if policy.kind == "sanction":
-            target.sanctions[done] += amount
-            self.touch(f"{target.key}.sanctions")
-            return
-        lag = np.rint(np.maximum(column(self.value_at(policy.lag, sub), len(done)), 0.0))
-        lag = lag.astype(np.int64)
-        now = lag == 0
-        self._deliver(policy.kind, target, done[now], amount[now])
-        later = ~now
-        if later.any():
-            due = self.day + lag[later]
-            self.due_day[p, done[later]] = due
-            self.due_amount[p, done[later]] = amount[later]
-            self._due_days[p].update(due.tolist())
+        ACTIONS[policy.kind].apply(self, p, policy, done)
 
-    def _deliver(self, kind: str, target: Actor, idx: np.ndarray, amount: np.ndarray) -> None:
-        """Add aid or reinforcement to ``target`` in trials ``idx``."""
+    def deliver(self, p: int, idx: np.ndarray, amount: np.ndarray) -> None:
+        """Add policy ``p``'s delivery to its recipient in trials ``idx``."""
         if not len(idx):
             return
-        if kind == "aid":
-            target.aid[idx] += amount
-            self.touch(f"{target.key}.aid")
-        else:
-            target.reinforcement[idx] += amount
-            self.touch(f"{target.key}.reinforcement")
-        target.capability[idx] += amount  # both add to the recipient's capability to resist
-        self.touch(f"{target.key}.capability")
+        policy = self.plan.policies[p]
+        target = self.actors[policy.target]
+        attribute = ACTIONS[policy.kind].attribute  # type: ignore[attr-defined]
+        getattr(target, attribute)[idx] += amount
+        self.cache.touch(f"{target.key}.{attribute}")
+        target.capability[idx] += amount  # deliveries add to the recipient's capability
+        self.cache.touch(f"{target.key}.capability")
+
+    def schedule(self, p: int, idx: np.ndarray, due: np.ndarray, amount: np.ndarray) -> None:
+        """Put policy ``p``'s delivery in transit in trials ``idx``, arriving on days ``due``."""
+        self.due_day[p, idx] = due
+        self.due_amount[p, idx] = amount
+        self._due_days[p].update(due.tolist())
 
     def _arrivals(self) -> None:
         """Deliver aid and reinforcement that fall due today, to live trials."""
@@ -539,60 +297,142 @@ class CrisisModel(mesa.Model):
             if self.day not in days:
                 continue
             days.discard(self.day)
-            policy = self.plan.policies[p]
             due = np.flatnonzero((self.due_day[p] == self.day) & self.live)
-            self._deliver(policy.kind, self.actors[policy.target], due, self.due_amount[p, due])
+            self.deliver(p, due, self.due_amount[p, due])
 
-    def _update_granted(self, idx: np.ndarray) -> None:
-        """Recompute the share of demands granted in trials ``idx``."""
+    def concede(self, d: int, actor: int, idx: np.ndarray) -> None:
+        """``actor`` concedes demand ``d`` in trials ``idx``; its trade group may complete."""
         plan = self.plan
-        granted = np.zeros(len(idx))
-        for d, grantors in enumerate(plan.demand_grantors):
-            all_agree = np.logical_and.reduce([self.conceded[(d, g)][idx] for g in grantors])
-            granted += plan.demand_weights[d] * all_agree
-        self.challenger.granted[idx] = granted
-        self.touch(f"{self.challenger.key}.granted")
-        self._changed.append(idx)
-
-    def end_at(self, idx: np.ndarray) -> None:
-        """End the crisis diplomatically in the live trials ``idx``."""
-        self.status[idx] = ENDED
-        self.end_day[idx] = self.day
-        self.live[idx] = False
-        self._changed.append(idx)
-
-    def after_move(self, idx: np.ndarray | None = None) -> None:
-        """Bookkeeping after the rung may have changed: peaks, first days, absorption.
-
-        ``idx`` lists the trials whose rung may have changed (default: all); no other
-        trial's peak, first days or absorption can change.
-        """
-        ch = self.challenger
-        if idx is None:
-            idx = np.arange(self.n)
-        elif not len(idx):
+        self.conceded[(d, actor)][idx] = True
+        group = plan.demands[d].group
+        complete = np.logical_and.reduce(
+            [self.conceded[(g, x)][idx] for g in group for x in plan.demands[g].grantors]
+        )
+        done = idx[complete]
+        if not len(done):
             return
-        rung = ch.rung[idx]
-        peak = np.maximum(ch.peak[idx], rung)
-        ch.peak[idx] = peak
-        self.touch(f"{ch.key}.peak")
-        if self._changed is not None:
-            self._changed.append(idx)
-        absorbed = idx[self.live[idx] & self.absorbing[rung]]
+        for g in group:
+            self.granted[g][done] = True
+            self._dirty_demands.add(g)
+        self.conceded_any[done] = True
+        self._unsettled.append(done)
+        if not self._deferred:  # actors after this one today see the demand met
+            self.settle()
+
+    # ----------------------------------------------------------------- bookkeeping
+
+    def settle(self) -> None:
+        """Bring demands met, deciders pressing and trials live up to date after changes.
+
+        A demand is met once granted (every grantor of every demand traded with it has
+        conceded) or while its ``met_when`` holds. A decider presses while it has not ended
+        and some demand it makes is unmet; a trial ends (diplomatically) once nobody presses.
+        Only what may have changed is looked at: the trials where something was conceded or
+        a decider ended, and every trial where a ``met_when`` condition took a new value.
+        """
+        plan = self.plan
+        cache = self.cache
+        dirty = self._dirty_demands
+        for d in self._met_when:
+            expression = plan.demands[d].met_when
+            cache.value(expression)  # type: ignore[arg-type]
+            version = cache.memo(expression).version  # type: ignore[arg-type]
+            if version != self._met_seen[d]:
+                self._met_seen[d] = version
+                dirty.add(d)
+                self._unsettled.append(self._everyone)
+        ended_today = self.ended_today
+        if ended_today:
+            self._unsettled += [idx for _, idx in ended_today]
+            self.ended_today = []
+        if not self._unsettled:
+            return
+        parts = self._unsettled
+        idx = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+        self._unsettled = []
+        idx = idx[self.live[idx]]
+        if not len(idx):
+            dirty.clear()
+            return
+        day = self.day
+        changed_makers = set()
+        for d in sorted(dirty):
+            demand = plan.demands[d]
+            met = self.granted[d][idx]
+            if demand.met_when is not None:
+                met = met | np.broadcast_to(cache.value(demand.met_when), (self.n,))[idx]
+            if not np.array_equal(met, self.met[d][idx]):
+                self.met[d][idx] = met
+                self.met_value[d][idx] = met
+                first = self.day_granted[d][idx]
+                self.day_granted[d][idx] = np.where(met & (first < 0), day, first)
+                cache.touch(f"{demand.name}.granted")
+                changed_makers.add(demand.by)
+        dirty.clear()
+        pressing = np.zeros(len(idx), dtype=bool)
+        for decider in self._demand_makers:
+            if decider.plan.position in changed_makers:
+                share = np.zeros(len(idx))
+                unmet = np.zeros(len(idx), dtype=bool)
+                for d in decider.plan.demands:  # in demand order, as a sum from scratch
+                    met = self.met[d][idx]
+                    share += plan.demands[d].weight * met
+                    unmet |= ~met
+                decider.met[idx] = share
+                decider.unmet[idx] = unmet
+                cache.touch(f"{decider.key}.granted")
+            else:
+                unmet = decider.unmet[idx]
+            going = decider.ended[idx] == 0
+            was = decider.exit[idx]
+            now = np.where(going, np.where(unmet, PRESSING, SATISFIED), was).astype(np.int8)
+            flipped = now != was
+            if flipped.any():
+                decider.exit[idx] = now
+                decider.exit_day[idx[flipped]] = np.where(now[flipped] == SATISFIED, day, -1)
+            pressing |= going & unmet
+        stop = idx[~pressing]
+        if len(stop):
+            self.status[stop] = ENDED
+            self.end_day[stop] = day
+            self.live[stop] = False
+            for position, ended in ended_today:
+                hit = np.intersect1d(ended, stop, assume_unique=True)
+                self.ended_by[hit] |= 1 << position
+        self.tally.changed(idx)
+
+    def after_move(self, decider: Decider, idx: np.ndarray) -> None:
+        """Bookkeeping after ``decider``'s rung may have changed in trials ``idx``.
+
+        Peaks, the gravest outcome reached, first days on each violent outcome, absorption.
+        """
+        if not len(idx):
+            return
+        rung = decider.rung[idx]
+        peak = np.maximum(decider.peak[idx], rung)
+        decider.peak[idx] = peak
+        self.cache.touch(f"{decider.key}.peak")
+        self.tally.changed(idx)
+        ladder = decider.plan.ladder
+        absorbing = ladder.absorbing[rung]
+        absorbed = idx[self.live[idx] & absorbing]
         if len(absorbed):
             self.status[absorbed] = ABSORBED
             self.end_day[absorbed] = self.day
             self.live[absorbed] = False
-        if len(self.violent_rungs):
+            codes = ladder.outcome_code[decider.rung[absorbed]]
+            self.absorbed_code[absorbed] = np.maximum(self.absorbed_code[absorbed], codes)
+        severity = np.maximum(self.severity[idx], ladder.outcome_code[peak])
+        self.severity[idx] = severity
+        if len(self._violent_codes):
             first = self.first_day[:, idx]
-            first[(peak[None, :] >= self.violent_rungs[:, None]) & (first < 0)] = self.day
+            first[(severity[None, :] >= self._violent_codes[:, None]) & (first < 0)] = self.day
             self.first_day[:, idx] = first
 
     def _events(self) -> None:
-        """Spill-over hazards: while an event's condition holds, it moves the crisis up."""
-        ch = self.challenger
+        """Spill-over hazards: while an event's condition holds, it moves a decider up."""
         for e, event in enumerate(self.plan.events):
-            when = self.value(event.when)
+            when = self.cache.value(event.when)
             if isinstance(when, np.ndarray):
                 idx = np.flatnonzero(self.live & when)
             elif when:
@@ -601,12 +441,26 @@ class CrisisModel(mesa.Model):
                 continue
             if not len(idx):
                 continue
-            rate = self.value_at(event.rate, Subset(self.env, idx))
-            fire = idx[self.draws[self.row_event + e, idx] < rate]
+            rate = self.cache.value_at(event.rate, Subset(self.env, idx))
+            fire = idx[self.draws[self.plan.row_event + e, idx] < rate]
             if len(fire):
-                ch.rung[fire] = np.maximum(ch.rung[fire], event.to_rung)
-                self.touch(f"{ch.key}.rung")
-                self.after_move(fire)
+                decider = self.deciders[event.decider]
+                decider.rung[fire] = np.maximum(decider.rung[fire], event.to_rung)
+                self.cache.touch(f"{decider.key}.rung")
+                self.after_move(decider, fire)
+
+    def _record(self) -> None:
+        """Count the day in the tally."""
+        self.tally.record(
+            self.day,
+            {
+                "status": self.status,
+                "rungs": [d.rung for d in self.deciders],
+                "severity": self.severity,
+                "conceded": self.conceded_any,
+                "absorbed": self.absorbed_code,
+            },
+        )
 
     # ----------------------------------------------------------------- the day
 
@@ -614,80 +468,17 @@ class CrisisModel(mesa.Model):
         """Play one day of every live trial."""
         self.day += 1
         self.env["day"] = float(self.day)
-        self.touch("day")
+        self.cache.touch("day")
         self.rng.random(out=self.draws)
         self._arrivals()
         self._set_paths()
         for actor in self._changing_actors:
             actor.refresh()
         self.agents.do("step")
+        self.settle()
         self._events()
+        self.settle()
         self._record()
-
-    def classify(self) -> np.ndarray:
-        """Outcome code of every trial if the crisis were judged now."""
-        ch = self.challenger
-        violent = self.plan.rung_outcome[ch.peak]
-        ended = self.status == ENDED
-        diplomatic = np.where(ended, np.where(ch.granted > 0, SETTLEMENT, STAND_DOWN), FROZEN)
-        return np.where(violent >= 0, violent, diplomatic)
-
-    def _prepare_record(self) -> None:
-        """Set up the daily counts, kept per state of a trial and updated where one changes.
-
-        A trial's state for the counts is its rung, status, peak and whether anything was
-        granted; ``_tally[k]`` counts the trials in state ``k`` and ``_sorts`` maps a state to
-        the columns of the day's counts it adds to (computed by the same rules as for one
-        trial, so the counts are those of a full recount).
-        """
-        plan = self.plan
-        rungs, outcomes = len(plan.rungs), len(plan.outcomes)
-        state = np.arange(rungs * 3 * rungs * 2)
-        granted = state % 2
-        peak = state // 2 % rungs
-        status = state // (2 * rungs) % 3
-        rung = state // (6 * rungs)
-        sorts = np.zeros((len(state), rungs + 3 + outcomes), dtype=np.int64)
-        # No live trial stands on an absorbing rung, so its count is the trials absorbed there
-        # (the provisional outcome would also count live trials on plain rungs above it).
-        counted = np.flatnonzero((status == LIVE) | (status == ABSORBED))
-        sorts[counted, rung[counted]] = 1
-        ended = status == ENDED
-        violent = plan.rung_outcome[peak] >= 0
-        settled = ended & ~violent & (granted > 0)
-        after_violence = ended & violent
-        sorts[:, rungs] = settled
-        sorts[:, rungs + 1] = ended & ~settled & ~after_violence
-        sorts[:, rungs + 2] = after_violence
-        diplomatic = np.where(ended, np.where(granted > 0, SETTLEMENT, STAND_DOWN), FROZEN)
-        outcome = np.where(plan.rung_outcome[peak] >= 0, plan.rung_outcome[peak], diplomatic)
-        sorts[state, rungs + 3 + outcome] = 1
-        self._sorts = sorts
-        self._state = self._state_of(np.arange(self.n))
-        self._tally = np.bincount(self._state, minlength=len(state))
-
-    def _state_of(self, idx: np.ndarray) -> np.ndarray:
-        ch = self.challenger
-        rungs = len(self.plan.rungs)
-        state = (ch.rung[idx] * 3 + self.status[idx]) * rungs + ch.peak[idx]
-        return state * 2 + (ch.granted[idx] > 0)
-
-    def _record(self) -> None:
-        """Count the day: rungs of live (and absorbed) trials, endings, provisional outcomes."""
-        if self._changed:  # trials whose rung, status, peak or grant changed today
-            idx = np.unique(np.concatenate(self._changed))
-            self._changed.clear()
-            state = self._state_of(idx)
-            size = len(self._tally)
-            self._tally -= np.bincount(self._state[idx], minlength=size)
-            self._tally += np.bincount(state, minlength=size)
-            self._state[idx] = state
-        counts = self._tally @ self._sorts
-        rungs = len(self.plan.rungs)
-        day = self.day
-        self.rung_counts[day] = counts[:rungs]
-        self.ended_counts[day] = counts[rungs : rungs + 3]
-        self.outcome_counts[day] = counts[rungs + 3 :]
 
     def play(self) -> BlockResult:
         """Play every day to the horizon (or until no trial is live) and return the records."""
@@ -695,10 +486,7 @@ class CrisisModel(mesa.Model):
         while self.day < horizon and self.live.any():
             self.step()
         if self.day < horizon:  # every trial ended early: the rest of the timeline is flat
-            last = self.day
-            self.rung_counts[last + 1 :] = self.rung_counts[last]
-            self.ended_counts[last + 1 :] = self.ended_counts[last]
-            self.outcome_counts[last + 1 :] = self.outcome_counts[last]
+            self.tally.fill_from(self.day)
         return self.result()
 
     def release(self) -> None:
@@ -712,34 +500,46 @@ class CrisisModel(mesa.Model):
         self.remove_all_agents()
         vars(self).clear()
 
+    def classify(self) -> np.ndarray:
+        """Outcome code of every trial if the crisis were judged now."""
+        ended = self.status == ENDED
+        diplomatic = np.where(ended, np.where(self.conceded_any, SETTLEMENT, STAND_DOWN), FROZEN)
+        return np.where(self.severity >= 0, self.severity, diplomatic)
+
     def result(self) -> BlockResult:
         """The per-trial records and per-day counts as they stand."""
         plan = self.plan
-        ch = self.challenger
+        n = self.n
         outcome = self.classify()
-        n_diplomatic = len(plan.outcomes) - len(self.violent_rungs)
+        n_diplomatic = len(plan.outcomes) - len(plan.violent)
         violent = outcome >= n_diplomatic
         first = (
-            self.first_day[np.clip(outcome - n_diplomatic, 0, None), np.arange(self.n)]
-            if len(self.violent_rungs)
-            else np.zeros(self.n, dtype=np.int64)
+            self.first_day[np.clip(outcome - n_diplomatic, 0, None), np.arange(n)]
+            if len(plan.violent)
+            else np.zeros(n, dtype=np.int64)
         )
-        outcome_day = np.where(violent, first, self.end_day)
-        parameters = dict(self.values)
-        for name, points in self.points.items():
+        records: dict[str, np.ndarray] = {}
+        for decider in self.deciders:
+            records[f"type:{decider.key}"] = self.world.types[decider.plan.position]
+        records["outcome"] = outcome
+        records["outcome_day"] = np.where(violent, first, self.end_day)
+        for decider in self.deciders:
+            key = decider.key
+            records[f"peak:{key}"] = decider.peak.copy()
+            records[f"rung:{key}"] = decider.rung.copy()
+            records[f"exit:{key}"] = decider.exit.copy()
+            records[f"exit_day:{key}"] = decider.exit_day.copy()
+            records[f"met:{key}"] = decider.met.copy()
+        records["ended_by"] = self.ended_by
+        for d, demand in enumerate(plan.demands):
+            records[f"granted:{demand.name}"] = self.met[d].copy()
+            records[f"day_granted:{demand.name}"] = self.day_granted[d]
+        for name, (actor, attribute) in accumulated(plan).items():
+            records[name] = getattr(self.actors[actor], attribute).copy()
+        for k, name in enumerate(plan.violent):
+            records[f"day_{name}"] = self.first_day[k].copy()
+        parameters = dict(self.world.drawn)
+        for name, points in self.world.points.items():
             for day, row in zip(plan.paths[name].days, points, strict=True):
                 parameters[f"{name}@{int(day)}"] = row
-        return BlockResult(
-            parameters=parameters,
-            types=self.types,
-            outcome=outcome,
-            outcome_day=outcome_day,
-            peak=ch.peak.copy(),
-            sanctions=ch.sanctions.copy(),
-            aid=self.actors[plan.target].aid.copy(),
-            granted=ch.granted.copy(),
-            first_day=self.first_day.copy(),
-            rung_counts=self.rung_counts,
-            ended_counts=self.ended_counts,
-            outcome_counts=self.outcome_counts,
-        )
+        return BlockResult(parameters=parameters, records=records, counts=self.tally.counts)

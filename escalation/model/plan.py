@@ -1,30 +1,35 @@
 """A scenario compiled once for play: expressions parsed, names turned into positions.
 
 A :class:`Plan` is built once per process from a checked scenario and shared by every block of
-trials; nothing on the per-day path parses text again. It also draws the per-trial world
-(parameters, challenger type) at the start of a block, in the order the file lists them, so
-that renaming anything in a scenario changes no draw.
+trials; nothing on the per-day path parses text again. It also fixes the layout of the random
+draws (which row of a day's draws serves what) and draws the per-trial world (parameters,
+deciders' types) at the start of a block, in the order the file lists them, so that renaming
+anything in a scenario changes no draw.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from escalation.scenario.check import namespace
-from escalation.scenario.conditions import Expression, compile_expression
+from escalation.scenario.conditions import Expression, Namespace, compile_expression
 from escalation.scenario.distributions import Distribution, parse_distribution
-from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Scenario
+from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Rung, Scenario
 
-#: Outcome codes of the diplomatic endings; violent outcomes follow from 3 in ladder order.
+#: Outcome codes of the diplomatic endings; violent outcomes follow from 3, least severe first.
 SETTLEMENT, STAND_DOWN, FROZEN = 0, 1, 2
 
+#: A decider's first two options; option ``2 + r`` moves to rung ``r``, and option
+#: ``2 + R + c`` concedes its ``c``-th concedable demand.
+END, HOLD = 0, 1
 
-def _compile(text: str | int | float | bool, scenario_ns, kind: str = "number") -> Expression:
+
+def _compile(text: str | int | float | bool, ns: Namespace, kind: str = "number") -> Expression:
     if isinstance(text, bool):
         text = "true" if text else "false"
-    return compile_expression(text, scenario_ns, expect=kind)
+    return compile_expression(text, ns, expect=kind)
 
 
 @dataclass(frozen=True)
@@ -49,42 +54,11 @@ class PathParameter:
 
 
 @dataclass(frozen=True)
-class PolicyPlan:
-    """A policy with its expressions compiled and its references resolved to positions."""
-
-    name: str
-    actor: int
-    kind: str  # sanction | aid | reinforce | concede
-    when: Expression
-    hazard: Expression
-    follow_through: Expression
-    perceived: Expression
-    cost: Expression | None  # None: no cost to the challenger, so it never enters its choice
-    target: int = -1  # actor receiving the sanction, aid or reinforcement
-    amount: Expression | None = None
-    lag: Expression | None = None
-    demand: int = -1
-    enabled: bool = True
-    #: Whether `when`, `perceived` or `cost` reads the challenger's rung or peak (and so
-    #: changes with its move): the challenger then weighs it at each rung it could stand on.
-    reads_rung: bool = False
-
-
-@dataclass(frozen=True)
-class EventPlan:
-    """A hazard that moves the crisis to a rung."""
-
-    name: str
-    when: Expression
-    rate: Expression
-    to_rung: int
-
-
-@dataclass(frozen=True)
 class RungPlan:
     """A rung's compiled terms."""
 
     id: str
+    label: str
     outcome: str | None
     choosable: bool
     absorbing: bool
@@ -92,6 +66,175 @@ class RungPlan:
     force: Expression
     cost: Expression
     hold_cost: Expression
+    hope: Expression | None  # None: the decider's own hope
+    harm: Expression
+
+
+@dataclass(frozen=True)
+class LadderPlan:
+    """A ladder: its rungs, and the outcome code a peak on each rung gives a trial."""
+
+    name: str
+    rungs: tuple[RungPlan, ...]
+    #: For each rung, the code of the outcome of the highest rung at or below it that names
+    #: one (-1: none): a decider that peaked there makes the trial at least that violent.
+    outcome_code: np.ndarray
+
+    @property
+    def ids(self) -> list[str]:
+        """Rung ids, lowest first."""
+        return [rung.id for rung in self.rungs]
+
+    @property
+    def choosable(self) -> np.ndarray:
+        """Whether each rung can be chosen."""
+        return np.array([rung.choosable for rung in self.rungs])
+
+    @property
+    def absorbing(self) -> np.ndarray:
+        """Whether reaching each rung ends the trial."""
+        return np.array([rung.absorbing for rung in self.rungs])
+
+    def __len__(self) -> int:
+        return len(self.rungs)
+
+
+@dataclass(frozen=True)
+class TypePlan:
+    """A private type of a decider: its prior weight and the parameters it overrides."""
+
+    name: str
+    prior: Expression
+    overrides: dict[str, Expression]
+
+
+@dataclass(frozen=True)
+class DeciderPlan:
+    """A deciding actor's compiled block, its options, and what concerns its choice."""
+
+    key: str
+    actor: int  # position among all actors
+    position: int  # position among deciders
+    ladder: LadderPlan
+    target: int  # actor whose capability resists its climbs; -1: none
+    start_rung: int
+    stake: Expression
+    audience_cost: Expression
+    rationality: Expression
+    decision_rate: Expression
+    hope: Expression
+    planning_days: Expression
+    decisiveness: Expression
+    can_step_down: bool
+    types: tuple[TypePlan, ...]
+    demands: tuple[int, ...]  # demands it makes
+    concessions: tuple[int, ...]  # demands made of it that it may concede by choice
+    threats: tuple[int, ...]  # enabled policies whose cost it bears
+    support: tuple[int, ...]  # enabled policies that add to its target's capability
+    row: int  # its first row in a day's draws: the decision opportunity, then one per option
+
+    @property
+    def type_names(self) -> list[str]:
+        """Names of its types (``default`` when it has none)."""
+        return [t.name for t in self.types] or ["default"]
+
+    @property
+    def options(self) -> int:
+        """How many options a decision weighs: end, hold, a move per rung, a concession each."""
+        return 2 + len(self.ladder) + len(self.concessions)
+
+    @property
+    def rows(self) -> int:
+        """Rows of a day's draws it uses: its decision opportunity and one per option."""
+        return 1 + self.options
+
+    @property
+    def rung_keys(self) -> frozenset[str]:
+        """The names under which expressions read where it stands."""
+        return frozenset({f"{self.key}.rung", f"{self.key}.peak"})
+
+
+@dataclass(frozen=True)
+class DemandPlan:
+    """A demand: who makes it, its weight, who grants it, and how it may be met."""
+
+    name: str
+    by: int  # position of the decider who makes it
+    weight: float
+    grantors: tuple[int, ...]  # actor positions
+    cost: Expression | None  # price to a deciding grantor; None: not concedable by choice
+    group: tuple[int, ...]  # the demands granted together with it (itself included)
+    met_when: Expression | None
+
+
+@dataclass(frozen=True)
+class PolicyPlan:
+    """A policy with its expressions compiled and its references resolved to positions."""
+
+    name: str
+    actor: int
+    kind: str
+    when: Expression
+    hazard: Expression
+    follow_through: Expression
+    perceived: Expression
+    cost: Expression | None  # None: it costs no decider anything, so it weighs on no choice
+    against: int  # decider who bears `cost` and believes `perceived`; -1: none
+    #: The action's own fields: actor fields as positions, expression fields compiled.
+    fields: dict[str, object]
+    adds_capability: bool = False
+    enabled: bool = True
+
+    @property
+    def target(self) -> int:
+        """The actor the action is done to (-1: none)."""
+        return int(self.fields.get("target", -1))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """A hazard that moves a decider up to a rung."""
+
+    name: str
+    decider: int
+    when: Expression
+    rate: Expression
+    to_rung: int
+
+
+def _rung(rung: Rung, ns: Namespace) -> RungPlan:
+    return RungPlan(
+        id=rung.id,
+        label=rung.label or rung.id.replace("_", " ").capitalize(),
+        outcome=rung.outcome,
+        choosable=rung.choosable,
+        absorbing=rung.absorbing,
+        gain=_compile(rung.gain, ns),
+        force=_compile(rung.force, ns),
+        cost=_compile(rung.cost, ns),
+        hold_cost=_compile(rung.hold_cost, ns),
+        hope=None if rung.hope is None else _compile(rung.hope, ns),
+        harm=_compile(rung.harm, ns),
+    )
+
+
+def _trade_groups(scenario: Scenario) -> dict[str, tuple[int, ...]]:
+    """Each demand's trade group: the demands linked to it by ``together_with``, both ways."""
+    names = list(scenario.demands)
+    linked = {name: set(d.together_with) for name, d in scenario.demands.items()}
+    for name, others in list(linked.items()):
+        for other in others:
+            linked[other].add(name)
+    groups: dict[str, tuple[int, ...]] = {}
+    for name in names:
+        seen, stack = {name}, [name]
+        while stack:
+            for other in linked[stack.pop()]:
+                if other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        groups[name] = tuple(sorted(names.index(n) for n in seen))
+    return groups
 
 
 @dataclass
@@ -100,56 +243,37 @@ class Plan:
 
     scenario: Scenario
     actors: list[str]
-    challenger: int
-    target: int
-    start_rung: int
-    rungs: list[RungPlan]
+    ladders: dict[str, LadderPlan]
+    deciders: list[DeciderPlan]
     parameters: dict[str, Distribution]
     paths: dict[str, PathParameter]
-    types: list[str]
-    priors: list[Expression]
-    overrides: list[dict[str, Expression]]
     forces: list[Expression]
     capability: list[Expression]
-    stake: Expression
-    audience_cost: Expression
-    rationality: Expression
-    decision_rate: Expression
-    hope: Expression
-    planning_days: Expression
-    decisiveness: Expression
-    demand_names: list[str]
-    demand_weights: np.ndarray
-    demand_grantors: list[list[int]]
+    demands: list[DemandPlan]
     policies: list[PolicyPlan]
     events: list[EventPlan]
     outcomes: list[str] = field(default_factory=list)
-    #: For each rung, the code of the outcome a trial that peaked there gets (-1: none).
-    rung_outcome: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    row_policy: int = 0  # first row of the policies' trigger draws in a day's draws
+    row_event: int = 0
+    rows: int = 0
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Plan:
         """Compile a checked scenario."""
         ns = namespace(scenario)
         actors = list(scenario.actors)
-        rung_ids = [rung.id for rung in scenario.ladder]
-        ch = scenario.challenger
-        challenger_key = ch.actor
-        rung_keys = {f"{challenger_key}.rung", f"{challenger_key}.peak"}
+        outcomes = scenario.outcomes
+        ladders = {}
+        for name, rungs in scenario.all_ladders.items():
+            compiled = tuple(_rung(rung, ns) for rung in rungs)
+            codes = np.full(len(compiled), -1, dtype=np.int64)
+            current = -1
+            for index, rung in enumerate(compiled):
+                if rung.outcome is not None:
+                    current = outcomes.index(rung.outcome)
+                codes[index] = current
+            ladders[name] = LadderPlan(name, compiled, codes)
 
-        rungs = [
-            RungPlan(
-                id=rung.id,
-                outcome=rung.outcome,
-                choosable=rung.choosable,
-                absorbing=rung.absorbing,
-                gain=_compile(rung.gain, ns),
-                force=_compile(rung.force, ns),
-                cost=_compile(rung.cost, ns),
-                hold_cost=_compile(rung.hold_cost, ns),
-            )
-            for rung in scenario.ladder
-        ]
         parameters: dict[str, Distribution] = {}
         paths: dict[str, PathParameter] = {}
         for name, parameter in scenario.parameters.items():
@@ -163,102 +287,148 @@ class Plan:
                     step=parameter.interpolate == "step",
                 )
 
+        blocks = scenario.decider_blocks
+        decider_keys = [d.key for d in blocks]
+        groups = _trade_groups(scenario)
+        demands = []
+        for name, demand in scenario.demands.items():
+            demands.append(
+                DemandPlan(
+                    name=name,
+                    by=decider_keys.index(demand.by or decider_keys[0]),
+                    weight=float(demand.weight),
+                    grantors=tuple(actors.index(g) for g in demand.grantors),
+                    cost=None if demand.cost is None else _compile(demand.cost, ns),
+                    group=groups[name],
+                    met_when=None
+                    if demand.met_when is None
+                    else _compile(demand.met_when, ns, "bool"),
+                )
+            )
+
         policies = []
         for name, policy in scenario.policies.items():
-            action = policy.do
-            kind = action.kind
+            kind, payload = policy.do.kind, policy.do.payload
             follow = _compile(policy.follow_through, ns)
-            perceived = _compile(policy.perceived, ns) if policy.perceived is not None else follow
+            fields: dict[str, object] = {}
+            if payload.actor_fields:
+                fields["target"] = actors.index(payload.recipient)
+            for field_name in payload.expression_fields:
+                fields[field_name] = _compile(getattr(payload, field_name), ns)
+            if kind == "concede":
+                fields["demand"] = list(scenario.demands).index(payload.demand)
+            against = policy.against
+            if against is None and payload.recipient in decider_keys and payload.cost_field:
+                against = payload.recipient
+            if against is None and policy.cost is not None and len(decider_keys) == 1:
+                against = decider_keys[0]
             cost = None
             if policy.cost is not None:
                 cost = _compile(policy.cost, ns)
-            elif kind == "sanction" and action.sanction.target == challenger_key:
-                cost = _compile(action.sanction.severity, ns)
-            when = _compile(policy.when, ns, "bool")
-            plan = PolicyPlan(
-                name=name,
-                actor=actors.index(policy.actor),
-                kind=kind,
-                when=when,
-                hazard=_compile(policy.hazard, ns),
-                follow_through=follow,
-                perceived=perceived,
-                cost=cost,
-                enabled=policy.enabled,
-                reads_rung=any(
-                    e is not None and e.names & rung_keys for e in (when, perceived, cost)
-                ),
+            elif payload.cost_field and payload.recipient == against and against is not None:
+                cost = fields[payload.cost_field]
+            policies.append(
+                PolicyPlan(
+                    name=name,
+                    actor=actors.index(policy.actor),
+                    kind=kind,
+                    when=_compile(policy.when, ns, "bool"),
+                    hazard=_compile(policy.hazard, ns),
+                    follow_through=follow,
+                    perceived=follow
+                    if policy.perceived is None
+                    else _compile(policy.perceived, ns),
+                    cost=cost,  # type: ignore[arg-type]
+                    against=-1 if against is None else decider_keys.index(against),
+                    fields=fields,
+                    adds_capability=payload.adds_capability,
+                    enabled=policy.enabled,
+                )
             )
-            if kind == "sanction":
-                plan = replace(
-                    plan,
-                    target=actors.index(action.sanction.target),
-                    amount=_compile(action.sanction.severity, ns),
-                )
-            elif kind in ("aid", "reinforce"):
-                move = getattr(action, kind)
-                plan = replace(
-                    plan,
-                    target=actors.index(move.to),
-                    amount=_compile(move.amount, ns),
-                    lag=_compile(move.lag, ns),
-                )
-            else:
-                plan = replace(plan, demand=list(scenario.demands).index(action.concede))
-            policies.append(plan)
 
-        events = [
-            EventPlan(
-                name=name,
-                when=_compile(event.when, ns, "bool"),
-                rate=_compile(event.rate, ns),
-                to_rung=rung_ids.index(event.to_rung),
+        deciders = []
+        row = 0
+        for position, block in enumerate(blocks):
+            d = block.block
+            ladder = ladders[scenario.ladder_of(d)]
+            target = -1 if d.target is None else actors.index(d.target)
+            concessions = tuple(
+                i
+                for i, demand in enumerate(demands)
+                if actors.index(block.key) in demand.grantors and demand.cost is not None
             )
-            for name, event in scenario.events.items()
-        ]
-        outcomes = scenario.outcomes
-        rung_outcome = np.full(len(rungs), -1, dtype=np.int64)
-        current = -1
-        for index, rung in enumerate(rungs):
-            if rung.outcome is not None:
-                current = outcomes.index(rung.outcome)
-            rung_outcome[index] = current
+            plan = DeciderPlan(
+                key=block.key,
+                actor=actors.index(block.key),
+                position=position,
+                ladder=ladder,
+                target=target,
+                start_rung=ladder.ids.index(d.start_rung),
+                stake=_compile(d.stake, ns),
+                audience_cost=_compile(d.audience_cost, ns),
+                rationality=_compile(d.rationality, ns),
+                decision_rate=_compile(d.decision_rate, ns),
+                hope=_compile(d.hope, ns),
+                planning_days=_compile(d.planning_days, ns),
+                decisiveness=_compile(d.decisiveness, ns),
+                can_step_down=d.can_step_down,
+                types=tuple(
+                    TypePlan(
+                        name,
+                        _compile(t.prior, ns),
+                        {p: _compile(v, ns) for p, v in t.overrides.items()},
+                    )
+                    for name, t in d.types.items()
+                ),
+                demands=tuple(i for i, demand in enumerate(demands) if demand.by == position),
+                concessions=concessions,
+                threats=tuple(
+                    p
+                    for p, policy in enumerate(policies)
+                    if policy.enabled and policy.cost is not None and policy.against == position
+                ),
+                support=tuple(
+                    p
+                    for p, policy in enumerate(policies)
+                    if policy.enabled
+                    and policy.adds_capability
+                    and target >= 0
+                    and policy.target == target
+                ),
+                row=row,
+            )
+            deciders.append(plan)
+            row += plan.rows
+
+        events = []
+        for name, event in scenario.events.items():
+            position = decider_keys.index(event.actor) if event.actor else 0
+            events.append(
+                EventPlan(
+                    name=name,
+                    decider=position,
+                    when=_compile(event.when, ns, "bool"),
+                    rate=_compile(event.rate, ns),
+                    to_rung=deciders[position].ladder.ids.index(event.to_rung),
+                )
+            )
 
         return cls(
             scenario=scenario,
             actors=actors,
-            challenger=actors.index(challenger_key),
-            target=actors.index(ch.target),
-            start_rung=rung_ids.index(ch.start_rung),
-            rungs=rungs,
+            ladders=ladders,
+            deciders=deciders,
             parameters=parameters,
             paths=paths,
-            types=list(ch.types) or ["default"],
-            priors=[_compile(t.prior, ns) for t in ch.types.values()],
-            overrides=[
-                {name: _compile(value, ns) for name, value in t.overrides.items()}
-                for t in ch.types.values()
-            ],
             forces=[_compile(a.forces, ns) for a in scenario.actors.values()],
             capability=[_compile(a.capability, ns) for a in scenario.actors.values()],
-            stake=_compile(ch.stake, ns),
-            audience_cost=_compile(ch.audience_cost, ns),
-            rationality=_compile(ch.rationality, ns),
-            decision_rate=_compile(ch.decision_rate, ns),
-            hope=_compile(ch.hope, ns),
-            planning_days=_compile(ch.planning_days, ns),
-            decisiveness=_compile(ch.decisiveness, ns),
-            demand_names=list(scenario.demands),
-            demand_weights=np.array(
-                [float(d.weight) for d in scenario.demands.values()], dtype=float
-            ),
-            demand_grantors=[
-                [actors.index(g) for g in d.grantors] for d in scenario.demands.values()
-            ],
+            demands=demands,
             policies=policies,
             events=events,
             outcomes=outcomes,
-            rung_outcome=rung_outcome,
+            row_policy=row,
+            row_event=row + len(policies),
+            rows=row + len(policies) + len(events),
         )
 
     @property
@@ -268,7 +438,7 @@ class Plan:
 
     @property
     def violent(self) -> list[str]:
-        """Violent outcome names in ladder order."""
+        """Violent outcome names, least severe first."""
         return self.outcomes[len(DIPLOMATIC_OUTCOMES) :]
 
     def parameter_columns(self) -> list[str]:
@@ -278,43 +448,54 @@ class Plan:
             columns += [f"{name}@{int(day)}" for day in path.days]
         return columns
 
-    def draw_world(
-        self, rng: np.random.Generator, n: int
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
-        """Draw one block's parameters, path points and challenger types.
+    def draw_world(self, rng: np.random.Generator, n: int) -> World:
+        """Draw one block's parameters, path points and deciders' types.
 
         Every parameter consumes exactly ``n`` uniforms per value, in file order, whatever its
-        distribution: so a sweep that changes one distribution leaves every other stream alone.
-        Returns the fixed parameters, the path points (shape ``(points, n)``) and type codes.
+        distribution, and every decider ``n`` uniforms for its type (with types or without): so
+        a sweep that changes one distribution leaves every other stream alone.
         """
-        values: dict[str, np.ndarray] = {}
+        drawn: dict[str, np.ndarray] = {}
         for name, parameter in self.scenario.parameters.items():
             if parameter.path is None:
-                values[name] = self.parameters[name].sample(rng, n)
+                drawn[name] = self.parameters[name].sample(rng, n)
         points = {
             name: np.stack([point.sample(rng, n) for point in path.points])
             for name, path in self.paths.items()
         }
-        u_type = rng.random(n)
-        types = np.zeros(n, dtype=np.int64)
-        if self.priors:
-            env = {"horizon": float(self.horizon), "day": 0.0, **values}
+        env = {"horizon": float(self.horizon), "day": 0.0, **drawn}
+        values = dict(drawn)
+        types = np.zeros((len(self.deciders), n), dtype=np.int64)
+        for decider in self.deciders:
+            u_type = rng.random(n)
+            if not decider.types:
+                continue
             weights = np.stack(
-                [np.broadcast_to(np.maximum(p(env), 0.0), (n,)) for p in self.priors]
+                [np.broadcast_to(np.maximum(t.prior(env), 0.0), (n,)) for t in decider.types]
             ).astype(float)
             total = weights.sum(axis=0)
             # All-zero priors fall back to the first type rather than dividing by zero.
             weights[0] = np.where(total > 0, weights[0], 1.0)
             total = np.where(total > 0, total, 1.0)
             cumulative = np.cumsum(weights / total, axis=0)
-            types = np.minimum((u_type[None, :] >= cumulative).sum(axis=0), len(self.priors) - 1)
+            codes = np.minimum((u_type[None, :] >= cumulative).sum(axis=0), len(decider.types) - 1)
+            types[decider.position] = codes
             # Overrides read the values as drawn, then apply together, so their order is moot.
-            updates = {}
-            for code, overrides in enumerate(self.overrides):
-                mask = types == code
-                for name, expression in overrides.items():
+            for code, kind in enumerate(decider.types):
+                mask = codes == code
+                for name, expression in kind.overrides.items():
                     value = np.broadcast_to(expression(env), (n,))
-                    updates.setdefault(name, values[name].copy())
-                    updates[name] = np.where(mask, value, updates[name])
-            values.update(updates)
-        return values, points, types
+                    if values[name] is drawn[name]:
+                        values[name] = drawn[name].copy()
+                    values[name] = np.where(mask, value, values[name])
+        return World(values=values, drawn=drawn, points=points, types=types)
+
+
+@dataclass(frozen=True)
+class World:
+    """A block's world: parameter values (after type overrides) and as drawn, path points, types."""
+
+    values: dict[str, np.ndarray]
+    drawn: dict[str, np.ndarray]
+    points: dict[str, np.ndarray]
+    types: np.ndarray  # (deciders, n) type codes

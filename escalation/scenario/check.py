@@ -7,19 +7,31 @@ expression may use; the model compiles its expressions against the same namespac
 
 from __future__ import annotations
 
+import difflib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from escalation.scenario.conditions import ExpressionError, Namespace, compile_expression
-from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Scenario
+from escalation.scenario.schema import (
+    DIPLOMATIC_OUTCOMES,
+    SHARED_LADDER,
+    DeciderBlock,
+    Scenario,
+)
 
 #: State every actor has, as arrays over trials; conditions read them as ``actor.attribute``.
 ACTOR_ATTRIBUTES: tuple[str, ...] = ("forces", "capability", "aid", "sanctions", "reinforcement")
-#: State that only the challenger has: where the crisis stands on the ladder, what it was granted.
-CHALLENGER_ATTRIBUTES: tuple[str, ...] = ("rung", "peak", "granted")
+#: State only deciders have: the rung they stand on, the highest reached, the share of their
+#: demands met, and whether they have ended their part in the crisis (1) or not (0).
+DECIDER_ATTRIBUTES: tuple[str, ...] = ("rung", "peak", "granted", "ended")
+#: The old name of :data:`DECIDER_ATTRIBUTES`.
+CHALLENGER_ATTRIBUTES = DECIDER_ATTRIBUTES
+#: State of a demand: whether it is met (1) or not (0), read as ``demand.granted``.
+DEMAND_ATTRIBUTES: tuple[str, ...] = ("granted",)
 #: Plain names every expression may use besides the parameters.
 BUILTIN_VARIABLES: tuple[str, ...] = ("day", "horizon")
-#: Names a scenario may not give a parameter, rung or actor: they mean something already.
+#: Names a scenario may not give a parameter, rung, actor or demand: they mean something already.
 RESERVED: frozenset[str] = frozenset(
     {
         *BUILTIN_VARIABLES,
@@ -44,31 +56,49 @@ RESERVED: frozenset[str] = frozenset(
         "sanctions",
         "aid",
         "granted",
+        "ended_by",
     }
 )
+
+Loc = tuple[str | int, ...]
 
 
 class ScenarioCheckError(ValueError):
     """A cross-field mistake, located by the path of the field at fault."""
 
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+    def __init__(self, loc: Loc, message: str) -> None:
         super().__init__(message)
         self.loc = loc
         self.message = message
 
 
+def ladder_loc(name: str) -> Loc:
+    """Where a ladder sits in the file: ``ladder`` or ``ladders.<name>``."""
+    return ("ladder",) if name == SHARED_LADDER else ("ladders", name)
+
+
 def namespace(scenario: Scenario) -> Namespace:
     """The names expressions in ``scenario`` may use."""
-    challenger = scenario.challenger.actor
+    deciders = {d.key: d for d in scenario.decider_blocks}
+    objects = {
+        actor: frozenset(ACTOR_ATTRIBUTES + (DECIDER_ATTRIBUTES if actor in deciders else ()))
+        for actor in scenario.actors
+    }
+    objects.update((name, frozenset(DEMAND_ATTRIBUTES)) for name in scenario.demands)
+    standing: dict[str, list[str]] = {}
+    for d in deciders.values():
+        standing.setdefault(scenario.ladder_of(d.block), []).append(d.key)
+    constants: dict[str, float] = {}
+    rungs: dict[str, frozenset[str]] = {}
+    for name, ladder in scenario.all_ladders.items():
+        for index, rung in enumerate(ladder):
+            constants[rung.id] = float(index)
+            rungs[rung.id] = frozenset(standing.get(name, ()))
     return Namespace(
         variables=frozenset((*BUILTIN_VARIABLES, *scenario.parameters)),
-        constants={rung.id: float(index) for index, rung in enumerate(scenario.ladder)},
-        actors={
-            actor: frozenset(
-                ACTOR_ATTRIBUTES + (CHALLENGER_ATTRIBUTES if actor == challenger else ())
-            )
-            for actor in scenario.actors
-        },
+        constants=constants,
+        actors=objects,
+        rungs=rungs if len(scenario.all_ladders) > 1 else {},
     )
 
 
@@ -81,10 +111,23 @@ def static_names(scenario: Scenario) -> frozenset[str]:
 class ExprField:
     """One expression field of a scenario: where it is, its text, and what it must be."""
 
-    loc: tuple[str | int, ...]
+    loc: Loc
     text: str | int | float | bool
     kind: str  # "bool" or "number"
     static: bool = False
+
+
+#: Expression fields of a rung and of a decider block, in the order they are checked.
+RUNG_FIELDS = ("gain", "force", "cost", "hold_cost", "hope", "harm")
+DECIDER_FIELDS = (
+    "stake",
+    "audience_cost",
+    "rationality",
+    "decision_rate",
+    "hope",
+    "planning_days",
+    "decisiveness",
+)
 
 
 def expression_fields(scenario: Scenario) -> Iterator[ExprField]:
@@ -92,25 +135,25 @@ def expression_fields(scenario: Scenario) -> Iterator[ExprField]:
     for name, actor in scenario.actors.items():
         yield ExprField(("actors", name, "forces"), actor.forces, "number")
         yield ExprField(("actors", name, "capability"), actor.capability, "number")
-    for index, rung in enumerate(scenario.ladder):
-        for field in ("gain", "force", "cost", "hold_cost"):
-            yield ExprField(("ladder", index, field), getattr(rung, field), "number")
-    challenger = scenario.challenger
-    for field in (
-        "stake",
-        "audience_cost",
-        "rationality",
-        "decision_rate",
-        "hope",
-        "planning_days",
-        "decisiveness",
-    ):
-        yield ExprField(("challenger", field), getattr(challenger, field), "number")
-    for name, kind in challenger.types.items():
-        loc = ("challenger", "types", name)
-        yield ExprField((*loc, "prior"), kind.prior, "number", static=True)
-        for parameter, value in kind.overrides.items():
-            yield ExprField((*loc, "overrides", parameter), value, "number", static=True)
+    for name, ladder in scenario.all_ladders.items():
+        for index, rung in enumerate(ladder):
+            for field in RUNG_FIELDS:
+                value = getattr(rung, field)
+                if value is not None:
+                    yield ExprField((*ladder_loc(name), index, field), value, "number")
+    for decider in scenario.decider_blocks:
+        for field in DECIDER_FIELDS:
+            yield ExprField((*decider.loc, field), getattr(decider.block, field), "number")
+        for name, kind in decider.block.types.items():
+            loc = (*decider.loc, "types", name)
+            yield ExprField((*loc, "prior"), kind.prior, "number", static=True)
+            for parameter, value in kind.overrides.items():
+                yield ExprField((*loc, "overrides", parameter), value, "number", static=True)
+    for name, demand in scenario.demands.items():
+        if demand.cost is not None:
+            yield ExprField(("demands", name, "cost"), demand.cost, "number")
+        if demand.met_when is not None:
+            yield ExprField(("demands", name, "met_when"), demand.met_when, "bool")
     for name, policy in scenario.policies.items():
         loc = ("policies", name)
         yield ExprField((*loc, "when"), policy.when, "bool")
@@ -118,16 +161,9 @@ def expression_fields(scenario: Scenario) -> Iterator[ExprField]:
             value = getattr(policy, field)
             if value is not None:
                 yield ExprField((*loc, field), value, "number")
-        action = policy.do
-        if action.sanction:
-            yield ExprField(
-                (*loc, "do", "sanction", "severity"), action.sanction.severity, "number"
-            )
-        for kind in ("aid", "reinforce"):
-            move = getattr(action, kind)
-            if move:
-                yield ExprField((*loc, "do", kind, "amount"), move.amount, "number")
-                yield ExprField((*loc, "do", kind, "lag"), move.lag, "number")
+        kind, payload = policy.do.kind, policy.do.payload
+        for field in payload.expression_fields:
+            yield ExprField((*loc, "do", kind, field), getattr(payload, field), "number")
     for name, event in scenario.events.items():
         yield ExprField(("events", name, "when"), event.when, "bool")
         yield ExprField(("events", name, "rate"), event.rate, "number")
@@ -143,7 +179,11 @@ def _compile_text(text: str | int | float | bool) -> str | int | float:
 def check_scenario(scenario: Scenario) -> None:
     """Raise :class:`ScenarioCheckError` at the first cross-field mistake."""
     _check_names(scenario)
-    _check_references(scenario)
+    _check_outcomes(scenario)
+    _check_deciders(scenario)
+    _check_demands(scenario)
+    _check_policies(scenario)
+    _check_events(scenario)
     names = namespace(scenario)
     static = static_names(scenario)
     for field in expression_fields(scenario):
@@ -158,16 +198,37 @@ def check_scenario(scenario: Scenario) -> None:
                 f"must be fixed for a whole trial, so it may use only parameters without a path; "
                 f"it uses {dynamic}",
             )
+        if field.loc[0] == "demands" and field.loc[-1] == "met_when":
+            read = sorted(n for n in compiled.names if n.endswith(".granted"))
+            if read:
+                raise ScenarioCheckError(
+                    field.loc,
+                    f"a demand's met_when may not read whether demands are met ({read[0]}): "
+                    "that would be circular",
+                )
+
+
+def _known(kind: str, name: str, options: list[str]) -> str:
+    message = f"unknown {kind} '{name}'"
+    close = difflib.get_close_matches(name, options, n=1)
+    if close:
+        return message + f"; did you mean '{close[0]}'?"
+    return message + f"; expected one of: {', '.join(options) or 'none defined'}"
+
+
+def _need(loc: Loc, kind: str, name: str, options: list[str]) -> None:
+    if name not in options:
+        raise ScenarioCheckError(loc, _known(kind, name, options))
 
 
 def _check_names(scenario: Scenario) -> None:
-    """Actors, parameters and rungs share one namespace in expressions: no clashes."""
-    seen: dict[str, tuple[str | int, ...]] = {}
-    groups: list[tuple[tuple[str | int, ...], str]] = [
-        (("actors", name), name) for name in scenario.actors
-    ]
+    """Actors, parameters, rungs and demands share one namespace in expressions: no clashes."""
+    seen: dict[str, Loc] = {}
+    groups: list[tuple[Loc, str]] = [(("actors", name), name) for name in scenario.actors]
     groups += [(("parameters", name), name) for name in scenario.parameters]
-    groups += [(("ladder", i, "id"), rung.id) for i, rung in enumerate(scenario.ladder)]
+    for ladder, rungs in scenario.all_ladders.items():
+        groups += [((*ladder_loc(ladder), i, "id"), rung.id) for i, rung in enumerate(rungs)]
+    groups += [(("demands", name), name) for name in scenario.demands]
     for loc, name in groups:
         if name in RESERVED:
             raise ScenarioCheckError(loc, f"'{name}' is a reserved word; choose another name")
@@ -176,84 +237,271 @@ def _check_names(scenario: Scenario) -> None:
                 loc, f"'{name}' is already used at {'.'.join(map(str, seen[name]))}"
             )
         seen[name] = loc
-    outcomes: set[str] = set()
-    for index, rung in enumerate(scenario.ladder):
-        if rung.outcome is None:
-            if rung.absorbing:
+    if scenario.ladder is not None and SHARED_LADDER in scenario.ladders:
+        raise ScenarioCheckError(
+            ("ladders", SHARED_LADDER), "'ladder' names the shared ladder; choose another name"
+        )
+
+
+def _check_outcomes(scenario: Scenario) -> None:
+    """Outcomes are named once per ladder, and their order of severity is known and consistent."""
+    named_by: dict[str, list[str]] = {}
+    for ladder, rungs in scenario.all_ladders.items():
+        here: set[str] = set()
+        for index, rung in enumerate(rungs):
+            loc = (*ladder_loc(ladder), index, "outcome")
+            if rung.outcome is None:
+                if rung.absorbing:
+                    raise ScenarioCheckError(loc, "an absorbing rung must name its outcome")
+                continue
+            if rung.outcome in DIPLOMATIC_OUTCOMES or rung.outcome in here:
+                raise ScenarioCheckError(loc, f"outcome '{rung.outcome}' is already defined")
+            here.add(rung.outcome)
+            named_by.setdefault(ladder, []).append(rung.outcome)
+    named = {o for outcomes in named_by.values() for o in outcomes}
+    if scenario.severity is None:
+        if len(named_by) > 1:
+            second = list(named_by)[1]
+            raise ScenarioCheckError(
+                ladder_loc(second),
+                "outcomes are named on more than one ladder, so their order of severity is not "
+                "given by one ladder; list every violent outcome, least severe first, in "
+                f"'severity' (e.g. severity: [{', '.join(sorted(named))}])",
+            )
+        return
+    order = scenario.severity
+    for index, name in enumerate(order):
+        loc = ("severity", index)
+        if name not in named:
+            raise ScenarioCheckError(
+                loc, _known("outcome (a rung's 'outcome')", name, sorted(named))
+            )
+        if name in order[:index]:
+            raise ScenarioCheckError(loc, f"outcome '{name}' is listed twice")
+    missing = sorted(named - set(order))
+    if missing:
+        raise ScenarioCheckError(
+            ("severity",), f"every violent outcome must be listed; missing {', '.join(missing)}"
+        )
+    rank = {name: i for i, name in enumerate(order)}
+    for ladder, outcomes in named_by.items():
+        for lower, higher in itertools.pairwise(outcomes):
+            if rank[higher] < rank[lower]:
+                rungs = scenario.all_ladders[ladder]
+                index = next(i for i, r in enumerate(rungs) if r.outcome == higher)
                 raise ScenarioCheckError(
-                    ("ladder", index, "outcome"), "an absorbing rung must name its outcome"
+                    (*ladder_loc(ladder), index, "outcome"),
+                    f"'{higher}' stands above '{lower}' on this ladder but is listed as less "
+                    "severe in 'severity'; a higher rung cannot be a milder outcome",
                 )
-            continue
-        if rung.outcome in DIPLOMATIC_OUTCOMES or rung.outcome in outcomes:
-            raise ScenarioCheckError(
-                ("ladder", index, "outcome"), f"outcome '{rung.outcome}' is already defined"
-            )
-        outcomes.add(rung.outcome)
 
 
-def _known(kind: str, name: str, options: list[str]) -> str:
-    import difflib
-
-    message = f"unknown {kind} '{name}'"
-    close = difflib.get_close_matches(name, options, n=1)
-    if close:
-        return message + f"; did you mean '{close[0]}'?"
-    return message + f"; expected one of: {', '.join(options)}"
+def _rung_ids(scenario: Scenario, block: DeciderBlock) -> list[str]:
+    return [rung.id for rung in scenario.all_ladders.get(scenario.ladder_of(block.block), [])]
 
 
-def _check_references(scenario: Scenario) -> None:
-    """Every actor, rung, demand and parameter a field names exists and fits its role."""
+def _need_on_ladder(scenario: Scenario, decider: DeciderBlock, loc: Loc, rung: str) -> None:
+    """Refuse a rung that is not on the decider's ladder, saying where it is if anywhere."""
+    rungs = _rung_ids(scenario, decider)
+    if rung in rungs:
+        return
+    other = [n for n, r in scenario.all_ladders.items() if rung in {x.id for x in r}]
+    if not other:
+        raise ScenarioCheckError(loc, _known("rung", rung, rungs))
+    raise ScenarioCheckError(
+        loc,
+        f"rung '{rung}' is on ladder '{other[0]}', not on the ladder of '{decider.key}' "
+        f"('{scenario.ladder_of(decider.block)}'); expected one of: {', '.join(rungs)}",
+    )
+
+
+def _check_deciders(scenario: Scenario) -> None:
+    """Each decider is an actor with a ladder, a start rung on it, a target and some options."""
     actors = list(scenario.actors)
-    rungs = [rung.id for rung in scenario.ladder]
-    demands = list(scenario.demands)
-    challenger = scenario.challenger
-
-    def need(loc: tuple[str | int, ...], kind: str, name: str, options: list[str]) -> None:
-        if name not in options:
-            raise ScenarioCheckError(loc, _known(kind, name, options))
-
-    need(("challenger", "actor"), "actor", challenger.actor, actors)
-    need(("challenger", "target"), "actor", challenger.target, actors)
-    if challenger.target == challenger.actor:
-        raise ScenarioCheckError(("challenger", "target"), "the challenger cannot target itself")
-    need(("challenger", "start_rung"), "rung", challenger.start_rung, rungs)
-    for name, kind in challenger.types.items():
-        for parameter in kind.overrides:
-            loc = ("challenger", "types", name, "overrides", parameter)
-            need(loc, "parameter", parameter, list(scenario.parameters))
-            if scenario.parameters[parameter].path is not None:
-                raise ScenarioCheckError(loc, "a parameter with a path cannot be overridden")
-    total = 0.0
-    for name, demand in scenario.demands.items():
-        for index, grantor in enumerate(demand.grantors):
-            loc = ("demands", name, "grantors", index)
-            need(loc, "actor", grantor, actors)
-            if grantor == challenger.actor:
-                raise ScenarioCheckError(loc, "the challenger cannot grant its own demand")
-        total += float(demand.weight)
-        if total > 1 + 1e-9:  # blame the demand that tips the sum over 1
-            shares = " + ".join(f"{d.weight:g}" for d in scenario.demands.values())
+    overridden: dict[str, Loc] = {}
+    for decider in scenario.decider_blocks:
+        block, loc = decider.block, decider.loc
+        key_loc = (*loc, "actor") if loc == ("challenger",) else loc
+        _need(key_loc, "actor", decider.key, actors)
+        if block.ladder is not None:
+            _need((*loc, "ladder"), "ladder", block.ladder, list(scenario.ladders))
+        elif scenario.ladder is None:
             raise ScenarioCheckError(
-                ("demands", name, "weight"),
-                f"demand weights are shares of the stake and must add up to at most 1; "
-                f"{shares} = {sum(float(d.weight) for d in scenario.demands.values()):g}",
+                (*loc, "ladder"),
+                f"there is no shared 'ladder'; name one of: {', '.join(scenario.ladders)}",
             )
+        if block.target is not None:
+            _need((*loc, "target"), "actor", block.target, actors)
+            if block.target == decider.key:
+                raise ScenarioCheckError((*loc, "target"), "a decider cannot target itself")
+        rungs = _rung_ids(scenario, decider)
+        if block.start_rung not in rungs:
+            _need_on_ladder(scenario, decider, (*loc, "start_rung"), block.start_rung)
+        for name, kind in block.types.items():
+            for parameter in kind.overrides:
+                ploc = (*loc, "types", name, "overrides", parameter)
+                _need(ploc, "parameter", parameter, list(scenario.parameters))
+                if scenario.parameters[parameter].path is not None:
+                    raise ScenarioCheckError(ploc, "a parameter with a path cannot be overridden")
+                first = overridden.setdefault(parameter, ploc)
+                if first[: len(loc)] != loc:
+                    raise ScenarioCheckError(
+                        ploc,
+                        f"'{parameter}' is already overridden by the types at "
+                        f"{'.'.join(map(str, first[: len(first) - 3]))}; one decider's types "
+                        "may override a parameter",
+                    )
+
+
+def _check_demands(scenario: Scenario) -> None:
+    """Demands are made by a decider of other actors who can grant them; trades link known ones."""
+    actors = list(scenario.actors)
+    deciders = [d.key for d in scenario.decider_blocks]
+    concessions = {
+        (policy.actor, policy.do.payload.demand)
+        for policy in scenario.policies.values()
+        if policy.do.kind == "concede"
+    }
+    totals: dict[str, float] = {}
+    names = list(scenario.demands)
+    for name, demand in scenario.demands.items():
+        loc = ("demands", name)
+        if demand.by is None:
+            if len(deciders) > 1:
+                raise ScenarioCheckError(
+                    (*loc, "by"),
+                    f"there are several deciders; say which one makes this demand "
+                    f"(by: one of {', '.join(deciders)})",
+                )
+            maker = deciders[0]
+        else:
+            _need((*loc, "by"), "decider", demand.by, deciders)
+            maker = demand.by
+        for index, grantor in enumerate(demand.grantors):
+            gloc = (*loc, "grantors", index)
+            _need(gloc, "actor", grantor, actors)
+            if grantor == maker:
+                raise ScenarioCheckError(gloc, f"'{maker}' cannot grant its own demand")
+            # A rule-following actor without a concede policy simply never concedes (the
+            # maker's hope may be wrong); a decider without a price for it cannot concede by
+            # choice either, which is a mistake rather than a stance.
+            stuck = (
+                grantor in deciders
+                and demand.cost is None
+                and (grantor, name) not in concessions
+                and demand.met_when is None
+            )
+            if stuck:
+                raise ScenarioCheckError(
+                    gloc,
+                    f"'{grantor}' decides but can never grant '{name}': give the demand a "
+                    "'cost' (its price to the grantor) so that it can concede by choice, a "
+                    "concede policy, or a 'met_when' condition",
+                )
+        for index, other in enumerate(demand.together_with):
+            tloc = (*loc, "together_with", index)
+            _need(tloc, "demand", other, names)
+            if other == name:
+                raise ScenarioCheckError(tloc, "a demand cannot be traded with itself")
+        totals[maker] = totals.get(maker, 0.0) + float(demand.weight)
+        if totals[maker] > 1 + 1e-9:  # blame the demand that tips the sum over 1
+            mine = [d for d in scenario.demands.values() if (d.by or maker) == maker]
+            shares = " + ".join(f"{d.weight:g}" for d in mine)
+            raise ScenarioCheckError(
+                (*loc, "weight"),
+                f"the weights of a decider's demands are shares of its stake and must add up to "
+                f"at most 1; {maker}: {shares} = {sum(float(d.weight) for d in mine):g}",
+            )
+    for decider in deciders:
+        if decider not in totals and len(deciders) == 1:
+            raise ScenarioCheckError(
+                ("demands",),
+                f"the decider '{decider}' makes no demand, so it has nothing to press for; "
+                "add at least one demand",
+            )
+    if not totals:
+        raise ScenarioCheckError(("demands",), "no decider makes a demand; add at least one")
+    _check_trade_cycles(scenario)
+
+
+def _check_trade_cycles(scenario: Scenario) -> None:
+    """A trade links demands once; a longer cycle of links is refused as circular."""
+    links = {name: list(d.together_with) for name, d in scenario.demands.items()}
+    for start in links:
+        path = [start]
+        stack = [(start, iter(links[start]))]
+        while stack:
+            _node, children = stack[-1]
+            nxt = next(children, None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+                continue
+            if nxt == start and len(path) > 2:
+                cycle = " -> ".join([*path, start])
+                index = scenario.demands[path[-1]].together_with.index(start)
+                raise ScenarioCheckError(
+                    ("demands", path[-1], "together_with", index),
+                    f"circular trade {cycle}; a trade links its demands once: list the others "
+                    f"under one of them",
+                )
+            if nxt in path or nxt not in links:
+                continue
+            path.append(nxt)
+            stack.append((nxt, iter(links[nxt])))
+
+
+def _check_policies(scenario: Scenario) -> None:
+    """Policies name known actors; whoever bears a threat's cost is a decider."""
+    actors = list(scenario.actors)
+    deciders = [d.key for d in scenario.decider_blocks]
+    demands = list(scenario.demands)
     for name, policy in scenario.policies.items():
         loc = ("policies", name)
-        need((*loc, "actor"), "actor", policy.actor, actors)
-        action = policy.do
-        if action.sanction:
-            need((*loc, "do", "sanction", "target"), "actor", action.sanction.target, actors)
-        for kind in ("aid", "reinforce"):
-            move = getattr(action, kind)
-            if move:
-                need((*loc, "do", kind, "to"), "actor", move.to, actors)
-        if action.concede:
-            need((*loc, "do", "concede"), "demand", action.concede, demands)
-            if policy.actor not in scenario.demands[action.concede].grantors:
+        _need((*loc, "actor"), "actor", policy.actor, actors)
+        kind, payload = policy.do.kind, policy.do.payload
+        for field in payload.actor_fields:
+            _need((*loc, "do", kind, field), "actor", getattr(payload, field), actors)
+        if kind == "concede":
+            _need((*loc, "do", kind), "demand", payload.demand, demands)
+            if policy.actor not in scenario.demands[payload.demand].grantors:
                 raise ScenarioCheckError(
                     (*loc, "actor"),
-                    f"'{policy.actor}' is not a grantor of demand '{action.concede}'",
+                    f"'{policy.actor}' is not a grantor of demand '{payload.demand}'",
                 )
+        if policy.against is not None:
+            _need((*loc, "against"), "decider", policy.against, deciders)
+        elif policy.cost is not None and len(deciders) > 1:
+            target = getattr(payload, "target", None)
+            if target not in deciders:
+                raise ScenarioCheckError(
+                    (*loc, "cost"),
+                    f"there are several deciders; say who bears this cost "
+                    f"(against: one of {', '.join(deciders)})",
+                )
+
+
+def _check_events(scenario: Scenario) -> None:
+    """An event moves a decider to a rung of that decider's ladder."""
+    deciders = {d.key: d for d in scenario.decider_blocks}
     for name, event in scenario.events.items():
-        need(("events", name, "to_rung"), "rung", event.to_rung, rungs)
+        loc = ("events", name)
+        if event.actor is None:
+            if len(deciders) > 1:
+                raise ScenarioCheckError(
+                    (*loc, "actor"),
+                    f"there are several deciders; say whose rung this event moves "
+                    f"(actor: one of {', '.join(deciders)})",
+                )
+            decider = next(iter(deciders.values()))
+        else:
+            _need((*loc, "actor"), "decider", event.actor, list(deciders))
+            decider = deciders[event.actor]
+        rungs = _rung_ids(scenario, decider)
+        _need_on_ladder(scenario, decider, (*loc, "to_rung"), event.to_rung)
+        if event.to_rung == rungs[0]:
+            raise ScenarioCheckError(
+                (*loc, "to_rung"),
+                "an event only moves a decider up, so an event to the lowest rung could never "
+                "do anything",
+            )

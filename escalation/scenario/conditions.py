@@ -31,6 +31,7 @@ Grammar, from lowest to highest precedence::
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import operator
 import re
@@ -185,13 +186,16 @@ class Namespace:
     replaced by numbers at compile time (rung ids such as ``{"invasion": 3}``) and
     `actors` maps each actor id to its attribute names, used as ``red.rung``. All names
     must be ASCII identifiers that start with a letter and are not reserved words or
-    function names; a name may belong to only one of the three groups. Mappings are
-    copied into read-only views, and the namespace is hashable.
+    function names; a name may belong to only one of the three groups. `rungs` optionally
+    says, for constants that are rungs, which actors stand on the ladder holding them: a
+    comparison of ``red.rung`` (or ``red.peak``) with a rung of another ladder is refused.
+    Mappings are copied into read-only views, and the namespace is hashable.
     """
 
     variables: frozenset[str] = frozenset()
     constants: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     actors: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    rungs: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         variables = _name_set(self.variables, "variable name")
@@ -213,10 +217,17 @@ class Namespace:
         object.__setattr__(self, "variables", variables)
         object.__setattr__(self, "constants", MappingProxyType(constants))
         object.__setattr__(self, "actors", MappingProxyType(actors))
+        rungs = {name: frozenset(owners) for name, owners in dict(self.rungs).items()}
+        object.__setattr__(self, "rungs", MappingProxyType(rungs))
 
     def __hash__(self) -> int:
         return hash(
-            (self.variables, frozenset(self.constants.items()), frozenset(self.actors.items()))
+            (
+                self.variables,
+                frozenset(self.constants.items()),
+                frozenset(self.actors.items()),
+                frozenset(self.rungs.items()),
+            )
         )
 
 
@@ -767,6 +778,7 @@ class _Compiler:
         raise AssertionError(f"unknown node {op!r}")  # pragma: no cover
 
     def compare(self, node: _Node) -> _Code:
+        self.check_ladders(node.children)
         codes = [self.lower(child) for child in node.children]
         funcs = [_COMPARE[o] for o in node.value]
         if len(codes) == 2:
@@ -789,6 +801,26 @@ class _Compiler:
             return _Code("bool", value=self.fold(lambda: run({}), node))
         names = frozenset().union(*(c.names for c in codes))
         return _Code("bool", fn=run, names=names, risky=any(c.risky for c in codes))
+
+    def check_ladders(self, children: tuple[_Node, ...]) -> None:
+        """Refuse ``red.rung >= x`` where rung ``x`` is not on the ladder ``red`` stands on."""
+        rungs = self.ns.rungs
+        if not rungs:
+            return
+        for left, right in itertools.pairwise(children):
+            for side, other in ((left, right), (right, left)):
+                if side.op != "attr" or side.value[1] not in ("rung", "peak"):
+                    continue
+                if other.op != "name" or other.value not in rungs:
+                    continue
+                actor = side.value[0]
+                if actor in self.ns.actors and actor not in rungs[other.value]:
+                    owners = _listing(sorted(rungs[other.value])) or "no actor"
+                    raise ExpressionError(
+                        f"rung '{other.value}' is not on the ladder of '{actor}' "
+                        f"(it is on the ladder of {owners})",
+                        other.start,
+                    )
 
     def call(self, node: _Node) -> _Code:
         name = node.value

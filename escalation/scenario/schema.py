@@ -12,7 +12,8 @@ Numeric fields that an analyst may want to make uncertain or time-dependent are 
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -38,8 +39,11 @@ Expr = StrictInt | StrictFloat | StrictStr
 #: A condition: an expression that must come out true or false (``true`` is always).
 Condition = StrictBool | StrictStr
 
-#: The endings that the engine itself defines; violent outcomes are named by the ladder.
+#: The endings that the engine itself defines; violent outcomes are named by the ladders.
 DIPLOMATIC_OUTCOMES: tuple[str, ...] = ("settlement", "stand_down", "frozen_standoff")
+
+#: The name by which the shared ``ladder`` is known among named ``ladders``.
+SHARED_LADDER = "ladder"
 
 
 def _not_bool(value: object) -> object:
@@ -128,24 +132,38 @@ class Actor(Strict):
 
 
 class Rung(Strict):
-    """One rung of the escalation ladder, lowest first."""
+    """One rung of an escalation ladder, lowest first."""
 
     id: Identifier
     label: str = ""
     outcome: Identifier | None = Field(
         None, description="Outcome class of a trial whose crisis reaches this rung."
     )
-    choosable: bool = Field(True, description="Whether the challenger can climb to it by choice.")
+    choosable: bool = Field(
+        True, description="Whether a decider can move to it by choice (climbing or stepping down)."
+    )
     absorbing: bool = Field(False, description="Whether reaching it ends the trial.")
     gain: Expr = Field(0, description="Share of the ungranted stake won if the move succeeds.")
-    force: Expr = Field(1, description="Share of the challenger's forces the move commits.")
-    cost: Expr = Field(0, description="The challenger's cost of the move, in stake units.")
-    hold_cost: Expr = Field(0, description="The challenger's daily cost of standing on it.")
+    force: Expr = Field(1, description="Share of the decider's forces the move commits.")
+    cost: Expr = Field(
+        0, description="The decider's one-off cost of climbing to it, in stake units."
+    )
+    hold_cost: Expr = Field(0, description="The decider's daily cost of standing on it.")
+    hope: Expr | None = Field(
+        None,
+        description="Believed chance that standing on it wins the unmet demands "
+        "(default: the decider's hope).",
+    )
+    harm: Expr = Field(
+        0,
+        description="Daily cost to the decider's target while it stands here, in the target's "
+        "stake units (matters when the target decides too).",
+    )
     source: str = ""
 
 
-class ChallengerType(Strict):
-    """A private type of the challenger, drawn per trial with its prior share."""
+class DeciderType(Strict):
+    """A private type of a decider, drawn per trial with its prior share."""
 
     prior: Expr
     overrides: dict[Identifier, Expr] = Field(
@@ -155,11 +173,25 @@ class ChallengerType(Strict):
     source: str = ""
 
 
-class Challenger(Strict):
-    """The actor that makes demands and may climb the ladder, with its decision traits."""
+#: The old name of :class:`DeciderType`, kept for code written against it.
+ChallengerType = DeciderType
 
-    actor: Identifier
-    target: Identifier
+
+class Decider(Strict):
+    """An actor that chooses its moves by utility: its ladder, target and decision traits.
+
+    Each decider stands on a rung of its ladder (the shared ``ladder`` unless it names one of
+    ``ladders``); at a decision it may end its part in the crisis, hold, climb, step down (if
+    ``can_step_down``) or concede a demand made of it that has a price.
+    """
+
+    ladder: Identifier | None = Field(
+        None, description="Name of its ladder in `ladders` (default: the shared `ladder`)."
+    )
+    target: Identifier | None = Field(
+        None,
+        description="The actor whose capability resists its climbs (none: climbs win no contest).",
+    )
     start_rung: Identifier
     stake: Expr = Field(description="Value of every demand met, the unit of all utilities.")
     audience_cost: Expr = Field(0, description="Cost of backing down from the unmet demands.")
@@ -168,40 +200,102 @@ class Challenger(Strict):
     hope: Expr = Field(0, description="Believed chance that holding wins the unmet demands.")
     planning_days: Expr = Field(30, description="Days of holding costs weighed when deciding.")
     decisiveness: Expr = Field(1, description="Exponent k of the contest success function.")
-    types: dict[Identifier, ChallengerType] = Field(default_factory=dict)
+    can_step_down: bool = Field(False, description="Whether it may choose a lower rung.")
+    types: dict[Identifier, DeciderType] = Field(default_factory=dict)
     source: str = ""
 
 
-class Demand(Strict):
-    """What the challenger wants, its share of the stake, and who can grant it."""
+class Challenger(Decider):
+    """The one-decider form: the deciding actor named by ``actor``, with a required target."""
 
+    actor: Identifier
+    target: Identifier
+
+
+@dataclass(frozen=True)
+class DeciderBlock:
+    """A decider with its actor's key and where its block sits in the file (for messages)."""
+
+    key: str
+    block: Decider
+    loc: tuple[str, ...]
+
+
+class Demand(Strict):
+    """What a decider wants of others, its share of the decider's stake, and who can grant it."""
+
+    by: Identifier | None = Field(
+        None, description="The decider who makes it (default: the only decider)."
+    )
     weight: StrictFloat | StrictInt = Field(gt=0, le=1)
     grantors: list[Identifier] = Field(min_length=1)
+    cost: Expr | None = Field(
+        None,
+        description="What granting it costs a deciding grantor, in the grantor's stake units; "
+        "with a cost, a deciding grantor may concede it by choice.",
+    )
+    together_with: list[Identifier] = Field(
+        default_factory=list,
+        description="Demands granted only together with this one (a trade).",
+    )
+    met_when: StrictStr | None = Field(
+        None, description="A condition under which it counts as met without any concession."
+    )
     text: str = ""
     source: str = Field(min_length=1)
 
 
-class Sanction(Strict):
-    """Economic measures against an actor; severity is in the challenger's stake units."""
+class ActionFields(Strict):
+    """The fields of one kind of action; subclasses say which name actors or are expressions.
+
+    Checks and the compiled plan read ``actor_fields`` and ``expression_fields``, so a new
+    kind of action is a new subclass here and its behaviour in :mod:`escalation.model.actions`.
+    """
+
+    actor_fields: ClassVar[tuple[str, ...]] = ()
+    expression_fields: ClassVar[tuple[str, ...]] = ()
+    #: The field that is, by default, the recipient's cost when it is a decider (a threat).
+    cost_field: ClassVar[str | None] = None
+    #: Whether the action adds to the recipient's capability (support a decider anticipates).
+    adds_capability: ClassVar[bool] = False
+
+    @property
+    def recipient(self) -> str | None:
+        """The actor the action is done to, if any."""
+        return getattr(self, self.actor_fields[0]) if self.actor_fields else None
+
+
+class Sanction(ActionFields):
+    """Economic measures against an actor; severity is in the target's stake units."""
+
+    actor_fields: ClassVar[tuple[str, ...]] = ("target",)
+    expression_fields: ClassVar[tuple[str, ...]] = ("severity",)
+    cost_field: ClassVar[str | None] = "severity"
 
     target: Identifier
     severity: Expr
 
 
-class Aid(Strict):
+class Aid(ActionFields):
     """Materiel to an actor that adds to its capability after a lag in days."""
 
+    actor_fields: ClassVar[tuple[str, ...]] = ("to",)
+    expression_fields: ClassVar[tuple[str, ...]] = ("amount", "lag")
+    adds_capability: ClassVar[bool] = True
+
     to: Identifier
     amount: Expr
     lag: Expr = 0
 
 
-class Reinforce(Strict):
+class Reinforce(Aid):
     """Forces sent to an actor's territory after a lag in days."""
 
-    to: Identifier
-    amount: Expr
-    lag: Expr = 0
+
+class Concession(ActionFields):
+    """Concede a demand (written ``concede: <demand>``)."""
+
+    demand: Identifier
 
 
 class Action(Strict):
@@ -218,7 +312,7 @@ class Action(Strict):
         given = [name for name in type(self).model_fields if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(
-                "'do' takes exactly one of sanction, aid, reinforce, concede; "
+                f"'do' takes exactly one of {', '.join(type(self).model_fields)}; "
                 f"got {', '.join(given) or 'none'}"
             )
         return self
@@ -227,6 +321,12 @@ class Action(Strict):
     def kind(self) -> str:
         """The name of the action that is set."""
         return next(name for name in type(self).model_fields if getattr(self, name) is not None)
+
+    @property
+    def payload(self) -> ActionFields:
+        """The fields of the action that is set (a bare demand name becomes a Concession)."""
+        value = getattr(self, self.kind)
+        return Concession(demand=value) if isinstance(value, str) else value
 
 
 class Policy(Strict):
@@ -241,21 +341,29 @@ class Policy(Strict):
     do: Action
     hazard: Expr = Field(1, description="Daily probability of triggering while `when` holds.")
     follow_through: Expr = Field(1, description="Probability it is carried out when triggered.")
+    against: Identifier | None = Field(
+        None,
+        description="The decider who bears `cost` and holds the belief `perceived` (default: a "
+        "sanction's target, or the only decider).",
+    )
     perceived: Expr | None = Field(
-        None, description="The challenger's belief in its follow-through (default: the truth)."
+        None, description="That decider's belief in its follow-through (default: the truth)."
     )
     cost: Expr | None = Field(
         None,
-        description="Cost to the challenger if carried out, in stake units (default: a sanction's "
-        "severity when it targets the challenger, else 0).",
+        description="Cost to that decider if carried out, in its stake units (default: a "
+        "sanction's severity when it targets a decider, else 0).",
     )
     enabled: bool = True
     source: str = Field(min_length=1, description="The sentence the policy encodes.")
 
 
 class Event(Strict):
-    """A hazard nobody chooses: while `when` holds, the crisis jumps to a rung at a daily rate."""
+    """A hazard nobody chooses: while `when` holds, a decider jumps up to a rung at a daily rate."""
 
+    actor: Identifier | None = Field(
+        None, description="The decider whose rung it moves (default: the only decider)."
+    )
     when: Condition = True
     rate: Expr
     to_rung: Identifier
@@ -263,7 +371,7 @@ class Event(Strict):
 
 
 class Scenario(Strict):
-    """One crisis: actors, uncertain parameters, ladder, challenger, demands, policies, events."""
+    """One crisis: actors, uncertain parameters, ladders, deciders, demands, policies, events."""
 
     name: str = Field(min_length=1, max_length=120)
     title: str = ""
@@ -277,22 +385,71 @@ class Scenario(Strict):
     references: dict[str, str] = Field(default_factory=dict)
     actors: dict[Identifier, Actor] = Field(min_length=2)
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
-    ladder: list[Rung] = Field(min_length=2)
-    challenger: Challenger
+    ladder: list[Rung] | None = Field(
+        None, min_length=2, description="The shared ladder, lowest rung first."
+    )
+    ladders: dict[Identifier, Annotated[list[Rung], Field(min_length=2)]] = Field(
+        default_factory=dict,
+        description="Ladders of their own, by name, for deciders that name one.",
+    )
+    severity: list[Identifier] | None = Field(
+        None,
+        description="Violent outcome classes, least severe first (required when several "
+        "ladders name outcomes).",
+    )
+    challenger: Challenger | None = None
+    deciders: dict[Identifier, Decider] = Field(default_factory=dict)
     demands: dict[Identifier, Demand] = Field(default_factory=dict)
     policies: dict[Identifier, Policy] = Field(default_factory=dict)
     events: dict[Identifier, Event] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _one_form(self) -> Scenario:
+        """Deciders are given either as ``challenger`` or as ``deciders``; a ladder exists."""
+        if (self.challenger is None) == (not self.deciders):
+            raise ValueError(
+                "give the deciding actors either as 'deciders' (a block per deciding actor) or, "
+                "for one decider, as 'challenger'; not both, and not neither"
+            )
+        if self.ladder is None and not self.ladders:
+            raise ValueError("give a shared 'ladder' or named 'ladders'")
+        return self
+
+    @property
+    def decider_blocks(self) -> list[DeciderBlock]:
+        """Every decider in file order, with its actor's key and its place in the file."""
+        if self.challenger is not None:
+            return [DeciderBlock(self.challenger.actor, self.challenger, ("challenger",))]
+        return [DeciderBlock(key, block, ("deciders", key)) for key, block in self.deciders.items()]
+
+    @property
+    def all_ladders(self) -> dict[str, list[Rung]]:
+        """Every ladder by name; the shared ladder is named ``ladder``."""
+        found = {SHARED_LADDER: self.ladder} if self.ladder is not None else {}
+        found.update(self.ladders)
+        return found
+
+    def ladder_of(self, decider: Decider) -> str:
+        """The name of a decider's ladder."""
+        return decider.ladder or SHARED_LADDER
+
+    @property
+    def all_rungs(self) -> list[Rung]:
+        """Every rung of every ladder, ladder by ladder."""
+        return [rung for rungs in self.all_ladders.values() for rung in rungs]
+
     @property
     def outcomes(self) -> list[str]:
-        """Every outcome class, diplomatic endings first, then violent ones in ladder order."""
+        """Every outcome class, diplomatic endings first, then violent ones, least severe first."""
         return list(DIPLOMATIC_OUTCOMES) + self.violent_outcomes
 
     @property
     def violent_outcomes(self) -> list[str]:
-        """Outcome classes named by the ladder, lowest rung first."""
-        return [rung.outcome for rung in self.ladder if rung.outcome]
-
-    def rung_index(self, rung_id: str) -> int:
-        """Position of a rung on the ladder."""
-        return [rung.id for rung in self.ladder].index(rung_id)
+        """Violent outcome classes, least severe first: ``severity``, else ladder order."""
+        if self.severity is not None:
+            return list(self.severity)
+        found: list[str] = []
+        for rung in self.all_rungs:
+            if rung.outcome and rung.outcome not in found:
+                found.append(rung.outcome)
+        return found

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import types
+import typing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -296,6 +298,22 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+def _strip(annotation: Any) -> Any:
+    """Drop ``Annotated`` and ``| None`` wrappers, keeping a container or model member."""
+    for _ in range(8):
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType) and args:
+            containers = [a for a in args if typing.get_origin(a) in (dict, list)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = (containers or models or args)[0]
+            continue
+        return annotation
+    return annotation
+
+
 def _container_models(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
     """The model whose fields sit at ``loc``, skipping dict keys and list indices."""
     current: Any = model
@@ -307,12 +325,13 @@ def _container_models(model: type[BaseModel], loc: Sequence[str | int]) -> type[
         field = current.model_fields.get(str(parts[index]))
         if field is None:
             return None
-        annotation = field.annotation
-        origin = getattr(annotation, "__origin__", None)
-        current = _unwrap(annotation)
-        if origin in (dict, list) and index + 1 < len(parts):
-            index += 1  # skip the key or index into the container
         index += 1
+        annotation = _strip(field.annotation)
+        # Each dict or list level takes one part of the location (a key or an index).
+        while typing.get_origin(annotation) in (dict, list) and index < len(parts):
+            annotation = _strip(typing.get_args(annotation)[-1])
+            index += 1
+        current = _unwrap(annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 

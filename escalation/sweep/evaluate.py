@@ -17,12 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from escalation.engine.blocks import block_specs, play_blocks
-from escalation.engine.results import assemble
-from escalation.model.crisis import BlockResult
-from escalation.model.plan import Plan
+from escalation.model.records import BlockResult
 from escalation.scenario.load import scenario_from_dict
 from escalation.scenario.schema import Scenario
 from escalation.sweep.metrics import Metric, compute_metrics
@@ -65,12 +61,6 @@ class ScenarioEvaluator:
         """Play every trial of the point in this process."""
         scenario = self.scenario(point)
         return scenario, play_blocks(scenario, block_specs(self.trials, self.seed), workers=1)
-
-    def trials_frame(self, point: Mapping[str, Any]) -> pd.DataFrame:
-        """The point's per-trial table (as in a run's ``trials.parquet``)."""
-        scenario, blocks = self.play(point)
-        trials, _ = assemble(Plan.from_scenario(scenario), blocks)
-        return trials
 
     def __call__(self, point: Mapping[str, Any]) -> dict[str, float]:
         """The point's metrics, each with its interval."""

@@ -45,11 +45,13 @@ from pydantic import (
     model_validator,
 )
 
+from escalation.model.plan import Plan
+from escalation.model.records import record_specs
 from escalation.scenario.load import load_scenario, scenario_from_dict, scenario_hash
 from escalation.scenario.schema import MAX_TRIALS, Scenario
 from escalation.scenario.yamlio import InputError, LineMap, format_loc, read_yaml, validation_error
 from escalation.sweep.designs import CONTINUOUS, Design, DesignError, Factor, make_design
-from escalation.sweep.metrics import Metric, parse_metric
+from escalation.sweep.metrics import MEAN_KINDS, Metric, parse_metric
 from escalation.sweep.variables import PathError, Target, apply_point, make_target
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -301,9 +303,12 @@ def check_experiment(
             raise fail(("variables", name, "path"), "two variables write the same field")
 
     metrics = []
+    means = [
+        spec.name for spec in record_specs(Plan.from_scenario(scenario)) if spec.kind in MEAN_KINDS
+    ]
     for index, text in enumerate(experiment.metrics):
         try:
-            metric = parse_metric(text, scenario.outcomes, scenario.violent_outcomes)
+            metric = parse_metric(text, scenario.outcomes, scenario.violent_outcomes, means)
         except ValueError as error:
             raise fail(("metrics", index), str(error)) from None
         if metric.text in [m.text for m in metrics]:

@@ -5,9 +5,8 @@
     p:<outcome>[+<outcome>...]   share of trials ending in any of the outcomes (Wilson interval)
     median_day:<violent outcome> median first day on that outcome's rung, among trials that
                                  reached it (order-statistic interval)
-    mean:sanctions | mean:aid | mean:granted
-                                 mean per trial of the sanctions on the challenger, the aid its
-                                 target received, the share of its stake granted (normal interval)
+    mean:<record>                mean per trial of a numeric per-trial record: sanctions:<actor>,
+                                 aid:<actor>, met:<decider>, granted:<demand> (normal interval)
 
 Outcome names are checked against the scenario's outcomes. Each metric gives three columns in
 a sweep's points table: ``<metric>``, ``<metric>:lo`` and ``<metric>:hi`` (the 95% interval).
@@ -23,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from escalation.analysis import median_interval, wilson_interval, z_value
-from escalation.model.crisis import BlockResult
+from escalation.model.records import BlockResult
 
-#: Per-trial quantities a ``mean:`` metric can average.
-MEAN_FIELDS = ("sanctions", "aid", "granted")
+#: Kinds of per-trial record a ``mean:`` metric can average.
+MEAN_KINDS = ("float", "bool")
 KINDS = ("p", "median_day", "mean")
 
 
@@ -44,12 +43,19 @@ class Metric:
         return (self.text, f"{self.text}:lo", f"{self.text}:hi")
 
 
-def parse_metric(text: str, outcomes: Sequence[str], violent: Sequence[str]) -> Metric:
-    """Parse and check a metric name; raise :class:`ValueError` saying what is wrong."""
+def parse_metric(
+    text: str,
+    outcomes: Sequence[str],
+    violent: Sequence[str],
+    means: Sequence[str] = (),
+) -> Metric:
+    """Parse and check a metric name; raise :class:`ValueError` saying what is wrong.
+
+    ``means`` lists the per-trial records a ``mean:`` metric may average.
+    """
     if not isinstance(text, str) or ":" not in text:
         raise ValueError(
-            f"'{text}' is not a metric; write p:<outcome>, median_day:<outcome> or "
-            f"mean:{'|'.join(MEAN_FIELDS)}"
+            f"'{text}' is not a metric; write p:<outcome>, median_day:<outcome> or mean:<record>"
         )
     kind, _, rest = text.partition(":")
     kind, rest = kind.strip(), rest.strip()
@@ -58,8 +64,13 @@ def parse_metric(text: str, outcomes: Sequence[str], violent: Sequence[str]) -> 
         hint = f"; did you mean '{close[0]}'?" if close else f"; expected {', '.join(KINDS)}"
         raise ValueError(f"unknown metric kind '{kind}'{hint}")
     if kind == "mean":
-        if rest not in MEAN_FIELDS:
-            raise ValueError(f"'mean:' takes one of {', '.join(MEAN_FIELDS)}; got '{rest}'")
+        if rest not in means:
+            close = difflib.get_close_matches(rest, list(means), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ValueError(
+                f"'mean:' takes a numeric per-trial record; {hint}got '{rest}' "
+                f"(records: {', '.join(means)})"
+            )
         return Metric(f"mean:{rest}", kind, (rest,))
     allowed = list(outcomes) if kind == "p" else list(violent)
     names = [part.strip() for part in rest.split("+")] if kind == "p" else [rest]
@@ -92,8 +103,7 @@ def compute_metrics(
             lo, hi = wilson_interval(k, n, level)
             value = k / n if n else 0.0
         elif metric.kind == "median_day":
-            index = list(violent).index(metric.args[0])
-            days = np.concatenate([b.first_day[index] for b in blocks])
+            days = np.concatenate([b.records[f"day_{metric.args[0]}"] for b in blocks])
             found = median_interval(days[days >= 0], level)
             value, lo, hi = (
                 (math.nan, math.nan, math.nan)
@@ -101,7 +111,7 @@ def compute_metrics(
                 else (found["median"], found["lo"], found["hi"])
             )
         else:
-            values = np.concatenate([getattr(b, metric.args[0]) for b in blocks]).astype(float)
+            values = np.concatenate([b.records[metric.args[0]] for b in blocks]).astype(float)
             value = float(values.mean()) if n else math.nan
             half = z_value(level) * float(values.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
             lo, hi = value - half, value + half

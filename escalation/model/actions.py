@@ -1,0 +1,85 @@
+"""What a policy does when it is carried out: one class per kind of action, in a registry.
+
+A kind of action is named in a scenario (``do: {sanction: ...}``); its fields are declared in
+:mod:`escalation.scenario.schema` and its effect here. The model looks the kind up in
+:data:`ACTIONS` and calls :meth:`ActionKind.apply` on the trials where the policy is carried
+out; a new kind of action (a cyber attack, say) is a new schema class and a new entry here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from escalation.model.environment import Subset, column
+from escalation.model.plan import PolicyPlan
+
+
+class ActionKind:
+    """How one kind of action changes the state where its policy is carried out."""
+
+    #: The actor attribute the action accumulates on its recipient, recorded per trial as
+    #: ``<attribute>:<actor>`` (None: nothing to record).
+    records: ClassVar[str | None] = None
+
+    def apply(self, model: Any, p: int, policy: PolicyPlan, idx: np.ndarray) -> None:
+        """Carry out policy ``p`` in trials ``idx`` of ``model`` (a CrisisModel)."""
+        raise NotImplementedError
+
+
+def _amount(model: Any, expression: Any, idx: np.ndarray) -> np.ndarray:
+    """A non-negative amount in trials ``idx``: negative amounts count as 0."""
+    sub = Subset(model.env, idx)
+    return np.maximum(column(model.cache.value_at(expression, sub), len(idx)), 0.0)
+
+
+class Sanction(ActionKind):
+    """Adds the severity to the recipient's sanctions in force."""
+
+    records: ClassVar[str | None] = "sanctions"
+
+    def apply(self, model: Any, p: int, policy: PolicyPlan, idx: np.ndarray) -> None:
+        """Sanction the target in trials ``idx``."""
+        target = model.actors[policy.target]
+        target.sanctions[idx] += _amount(model, policy.fields["severity"], idx)
+        model.cache.touch(f"{target.key}.sanctions")
+
+
+class Delivery(ActionKind):
+    """Sends an amount that adds to the recipient's capability, at once or after a lag."""
+
+    def __init__(self, attribute: str) -> None:
+        self.attribute = attribute
+
+    @property
+    def records(self) -> str | None:  # type: ignore[override]
+        """Aid is recorded per trial; reinforcement only acts through expressions."""
+        return "aid" if self.attribute == "aid" else None
+
+    def apply(self, model: Any, p: int, policy: PolicyPlan, idx: np.ndarray) -> None:
+        """Deliver now where the lag rounds to 0; schedule the rest."""
+        amount = _amount(model, policy.fields["amount"], idx)
+        lag = np.rint(_amount(model, policy.fields["lag"], idx)).astype(np.int64)
+        now = lag == 0
+        model.deliver(p, idx[now], amount[now])
+        later = ~now
+        if later.any():
+            model.schedule(p, idx[later], model.day + lag[later], amount[later])
+
+
+class Concede(ActionKind):
+    """The policy's actor concedes a demand made of it."""
+
+    def apply(self, model: Any, p: int, policy: PolicyPlan, idx: np.ndarray) -> None:
+        """Concede in trials ``idx``."""
+        model.concede(int(policy.fields["demand"]), policy.actor, idx)  # type: ignore[arg-type]
+
+
+#: Every kind of action by the name a scenario uses.
+ACTIONS: dict[str, ActionKind] = {
+    "sanction": Sanction(),
+    "aid": Delivery("aid"),
+    "reinforce": Delivery("reinforcement"),
+    "concede": Concede(),
+}
