@@ -184,6 +184,8 @@ def check_scenario(scenario: Scenario) -> None:
     _check_demands(scenario)
     _check_policies(scenario)
     _check_events(scenario)
+    for name in scenario.base_rates:
+        _need(("base_rates", name), "outcome", name, scenario.outcomes)
     names = namespace(scenario)
     static = static_names(scenario)
     for field in expression_fields(scenario):

@@ -370,6 +370,13 @@ class Event(Strict):
     source: str = Field(min_length=1)
 
 
+class BaseRate(Strict):
+    """A published share of comparable crises that ended in an outcome, for comparison only."""
+
+    share: StrictFloat | StrictInt = Field(ge=0, le=1)
+    source: str = Field(min_length=1, description="Where the share comes from.")
+
+
 class Scenario(Strict):
     """One crisis: actors, uncertain parameters, ladders, deciders, demands, policies, events."""
 
@@ -402,6 +409,11 @@ class Scenario(Strict):
     demands: dict[Identifier, Demand] = Field(default_factory=dict)
     policies: dict[Identifier, Policy] = Field(default_factory=dict)
     events: dict[Identifier, Event] = Field(default_factory=dict)
+    base_rates: dict[Identifier, BaseRate] = Field(
+        default_factory=dict,
+        description="Shares of comparable crises by outcome class, shown beside the model's; "
+        "never used by the model.",
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> Scenario:
