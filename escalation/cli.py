@@ -145,8 +145,9 @@ def validate(
             else:
                 loaded = api.as_scenario(file)
                 summary = (
-                    f"{len(loaded.actors)} actors, {len(loaded.parameters)} parameters, "
-                    f"{len(loaded.ladder)} rungs, {len(loaded.policies)} policies, "
+                    f"{len(loaded.actors)} actors ({len(loaded.decider_blocks)} deciding), "
+                    f"{len(loaded.parameters)} parameters, {len(loaded.all_rungs)} rungs, "
+                    f"{len(loaded.policies)} policies, "
                     f"horizon {loaded.horizon} days"
                 )
             out_console.print(

@@ -142,3 +142,63 @@ def utilities(crisis: CrisisModel, idx: np.ndarray | None = None, decider: int =
     out = np.full((chooser.plan.options, len(idx)), -np.inf)
     out[options] = values
     return out
+
+
+def duel(**changes: Any) -> dict[str, Any]:
+    """A minimal two-sided scenario: deciders ``red`` and ``blue`` on a shared ladder.
+
+    Each demands ``prize`` of the other (``red_prize`` of blue, ``blue_prize`` of red), met once
+    the other has ended its part: a war of attrition. Ladder: ``calm`` (not choosable),
+    ``standoff`` (the start, with a small holding cost) and ``war`` (violent, not choosable
+    unless a test opens it). Both decide every day and end at once: tests change the numbers.
+    """
+
+    def side(other: str) -> dict[str, Any]:
+        return {
+            "target": other,
+            "start_rung": "standoff",
+            "stake": 1,
+            "audience_cost": 0,
+            "rationality": 1e6,
+            "decision_rate": 0.1,
+            "hope": 0,
+            "planning_days": 10,
+        }
+
+    data: dict[str, Any] = {
+        "name": "duel",
+        "horizon": 60,
+        "trials": 2000,
+        "seed": 3,
+        "actors": {
+            "red": {"name": "Red", "forces": 100, "capability": 100},
+            "blue": {"name": "Blue", "forces": 100, "capability": 100},
+        },
+        "parameters": {},
+        "ladder": [
+            {"id": "calm", "choosable": False},
+            {"id": "standoff", "hold_cost": 0.01},
+            {"id": "war", "outcome": "war", "choosable": False, "gain": 1, "cost": 0.5},
+        ],
+        "deciders": {"red": side("blue"), "blue": side("red")},
+        "demands": {
+            "red_prize": {
+                "by": "red",
+                "weight": 1,
+                "grantors": ["blue"],
+                "met_when": "blue.ended == 1",
+                "source": "test",
+            },
+            "blue_prize": {
+                "by": "blue",
+                "weight": 1,
+                "grantors": ["red"],
+                "met_when": "red.ended == 1",
+                "source": "test",
+            },
+        },
+        "policies": {},
+        "events": {},
+    }
+    data.update(copy.deepcopy(changes))
+    return data

@@ -19,6 +19,8 @@ from escalation.scenario.yamlio import InputError, parse_yaml, read_yaml
 
 BAD = Path(__file__).resolve().parent / "bad"
 BASE = BAD / "base.yaml"
+#: The two-sided base: bad files named two_sided_* are copies of it.
+BASE_TWO_SIDED = BAD / "base_two_sided.yaml"
 BAD_SCENARIOS = sorted((BAD / "scenarios").glob("*.yaml"))
 
 #: file stem -> (line, field, words the message must contain). The line is the offending field's
@@ -101,6 +103,47 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "not_utf8": (11, "", ("not UTF-8", "byte 137")),
     "empty": (1, "", ("the file is empty", "mapping")),
     "top_level_list": (2, "", ("mapping", "found a list")),
+    "two_sided_start_rung_other_ladder": (
+        51,
+        "deciders.blue.start_rung",
+        ("on ladder 'red_posture'", "not on the ladder of 'blue'"),
+    ),
+    "two_sided_condition_rung_other_ladder": (
+        76,
+        "policies.blue_sanctions.when",
+        ("rung 'blue_war' is not on the ladder of 'red'",),
+    ),
+    "two_sided_event_rung_other_ladder": (
+        87,
+        "events.incident.to_rung",
+        ("'red_strike' is on ladder 'red_posture'", "not on the ladder of 'blue'"),
+    ),
+    "two_sided_decider_no_options": (58, "deciders.green", ("has nothing to choose",)),
+    "two_sided_demand_cannot_be_granted": (
+        69,
+        "demands.pledge.grantors[0]",
+        ("'red' decides but can never grant 'pledge'", "'cost'"),
+    ),
+    "two_sided_trade_unknown_demand": (
+        64,
+        "demands.withdrawal.together_with[0]",
+        ("unknown demand 'pledg'", "did you mean 'pledge'?"),
+    ),
+    "two_sided_circular_trade": (
+        73,
+        "demands.inspection.together_with[0]",
+        ("circular trade withdrawal -> pledge -> inspection -> withdrawal",),
+    ),
+    "two_sided_severity_missing": (
+        26,
+        "ladders.blue_posture",
+        ("more than one ladder", "severity: [strike, war]"),
+    ),
+    "two_sided_demand_without_maker": (
+        59,
+        "demands.withdrawal",
+        ("several deciders", "by: one of red, blue"),
+    ),
 }
 
 #: Files not made by a small edit of base.yaml (their mistake is the whole file).
@@ -125,6 +168,9 @@ def test_base_scenario_is_valid() -> None:
     scenario = load_scenario(BASE)
     assert scenario.name == "small"
     Plan.from_scenario(scenario)  # and compiles
+    two_sided = load_scenario(BASE_TWO_SIDED)
+    assert [d.key for d in two_sided.decider_blocks] == ["red", "blue"]
+    Plan.from_scenario(two_sided)
 
 
 def test_every_bad_file_has_an_expectation() -> None:
@@ -152,8 +198,9 @@ def test_bad_scenario_message_is_located_and_specific(path: Path) -> None:
     ids=lambda path: path.stem,
 )
 def test_bad_scenario_is_one_small_edit_of_the_base(path: Path) -> None:
-    """Each file differs from base.yaml in a line or two, so it holds one mistake."""
-    base = BASE.read_text().splitlines()
+    """Each file differs from its base in a line or two, so it holds one mistake."""
+    base_path = BASE_TWO_SIDED if path.stem.startswith("two_sided_") else BASE
+    base = base_path.read_text().splitlines()
     base = base[next(i for i, text in enumerate(base) if not text.startswith("#")) :]
     changed = [
         text

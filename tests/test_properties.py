@@ -11,12 +11,13 @@ is derandomized, so a run is reproducible. The default run tries a few examples;
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from builders import play, scenario, toy
+from builders import duel, model, play, scenario, toy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -752,3 +753,100 @@ def test_audience_cost_has_an_effect() -> None:
     trials_low, _ = play(render(low), 2000, seed=SEED)
     trials_high, _ = play(render(high), 2000, seed=SEED)
     assert (stood_down(trials_low) & ~stood_down(trials_high)).sum() > 0
+
+
+# --------------------------------------------------------------------------- two sides
+
+
+@st.composite
+def duels(draw: st.DrawFn) -> dict[str, Any]:
+    """A symmetric two-sided crisis: both sides share every number; some options are opened."""
+    rate = draw(value([0.2, 1.0, 0.05], 0.05, 1))
+    rationality = draw(value([3.0, 0.0, 30.0], 0, 30))
+    war_open = draw(st.booleans())
+    step_down = draw(st.booleans())
+    harm = draw(value([0.02, 0.0], 0, 0.05))
+    data = duel(horizon=draw(st.integers(1, 40)))
+    data["ladder"][0]["choosable"] = True
+    data["ladder"][2].update(choosable=war_open, harm=harm)
+    data["ladder"][1]["harm"] = harm / 2
+    for side in ("red", "blue"):
+        data["deciders"][side].update(
+            decision_rate=rate,
+            rationality=rationality,
+            can_step_down=step_down,
+            audience_cost=0.1,
+            hope=0.1,
+        )
+    return data
+
+
+def _swapped(data: dict[str, Any]) -> dict[str, Any]:
+    """The same crisis with the two sides listed the other way round.
+
+    The engine knows sides by position: blue, now first, takes the random draws red had, so
+    in a symmetric crisis it must do, trial by trial, what red did.
+    """
+    swapped = json.loads(json.dumps(data))
+    for key in ("actors", "deciders", "demands"):
+        swapped[key] = dict(reversed(list(swapped[key].items())))
+    return swapped
+
+
+@FAST
+@given(duels())
+def test_swapping_the_sides_of_a_symmetric_crisis_swaps_their_numbers(data: dict) -> None:
+    trials_a, _ = play(data, 512, seed=SEED)
+    trials_b, _ = play(_swapped(data), 512, seed=SEED)
+    # Trial by trial, each side's records are the other's.
+    for record in ("peak", "rung", "exit", "exit_day", "met"):
+        for side, other in (("red", "blue"), ("blue", "red")):
+            pd.testing.assert_series_equal(
+                trials_a[f"{record}:{side}"], trials_b[f"{record}:{other}"], check_names=False
+            )
+    pd.testing.assert_series_equal(trials_a["outcome"], trials_b["outcome"])
+    labels = {"red": "blue", "blue": "red", "red+blue": "blue+red", "": ""}
+    by_a = trials_a["ended_by"].astype(str).map(labels).to_numpy()
+    by_b = trials_b["ended_by"].astype(str).to_numpy()
+    assert all(set(a.split("+")) == set(b.split("+")) for a, b in zip(by_a, by_b, strict=True))
+
+
+def test_swapping_really_swaps() -> None:
+    data = duel()
+    swapped = _swapped(data)
+    assert list(swapped["deciders"]) == ["blue", "red"]
+    assert list(swapped["actors"]) == ["blue", "red"]
+    # And it is a different scenario for the engine: the first side's draws change hands.
+    trials_a, _ = play(data, 2000, seed=SEED)
+    trials_b, _ = play(swapped, 2000, seed=SEED)
+    assert not trials_a["exit:red"].equals(trials_b["exit:red"])
+
+
+@FAST
+@given(duels(), st.integers(0, 2**16))
+def test_a_decider_that_may_not_step_down_never_does(data: dict, seed: int) -> None:
+    # Blue may step down, red may not: red's rung never falls, unless red ends its part
+    # (which stands it down) that day.
+    data["deciders"]["blue"]["can_step_down"] = True
+    data["deciders"]["red"]["can_step_down"] = False
+    crisis = model(data, 256, seed=seed)
+    red = crisis.deciders[0]
+    before = red.rung.copy()
+    for _ in range(crisis.plan.horizon):
+        crisis.step()
+        fell = red.rung < before
+        assert not (fell & (red.exit != 1)).any()  # 1: ended its part
+        before = red.rung.copy()
+        if not crisis.live.any():
+            break
+
+
+def test_stepping_down_happens_where_it_is_allowed() -> None:
+    # Power for the property above: with the same numbers, a decider that may step down does.
+    data = duel(horizon=20)
+    data["ladder"][0]["choosable"] = True
+    for side in ("red", "blue"):
+        data["deciders"][side].update(can_step_down=True, rationality=3, decision_rate=0.5)
+    trials, _ = play(data, 2000, seed=SEED)
+    stepped = (trials["rung:red"] == "calm") & (trials["exit:red"] != "ended")
+    assert stepped.any()

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.linalg
-from builders import Z, binomial_se, scenario, share_gap, toy
+from builders import Z, binomial_se, duel, scenario, share_gap, toy
 
 import escalation
 
@@ -731,6 +731,265 @@ def test_markov_chain_day_one_is_exact() -> None:
     assert GUARD_LAST.day_matrix()[0, STATES.index("settled")] == pytest.approx(settled)
 
 
+# =========================================================================== two-sided crises
+#
+# Three closed forms for two deciders, `red` and `blue` (builders.duel), who choose together
+# each day on the same state (docs/model.md, section 4):
+#
+# - A war of attrition with constant hazards. Each demands a prize of the other, met once the
+#   other has ended; each ends at its first decision (ending is its best option by far), and
+#   decides on a day with probability q_red or q_blue. The crisis lasts T ~ Geometric(1 - (1 -
+#   q_r)(1 - q_b)) days; red alone ends it first with probability q_r (1 - q_b) / (1 - (1 -
+#   q_r)(1 - q_b)), both on one day with q_r q_b / (...), and at a horizon H it is still
+#   going with probability ((1 - q_r)(1 - q_b))^H.
+# - Two logits on one day. With utilities that do not depend on the other's move, the two
+#   choices are independent: each cell of the joint choice is the product of two softmaxes.
+# - A trade: red's demand is granted only together with blue's. Conceding is each side's best
+#   option (it ends the crisis with both demands met): with a very high rationality each
+#   offers at its first decision, and the trade completes on the later of the two first
+#   decision days, P(done by day t) = (1 - (1 - r_r)^t)(1 - (1 - r_b)^t); with a finite
+#   rationality the trade completes on day 1 with the product of the two concession logits.
+
+TWO_SIDED_TRIALS = 40_000
+TWO_SIDED_SEED = 17
+
+
+def _share(group: str, quantity: str, expected: float, hits: np.ndarray) -> Check:
+    n = len(hits)
+    return Check(
+        group,
+        quantity,
+        float(expected),
+        float(np.mean(hits)),
+        binomial_se(float(expected), n),
+        n,
+        TWO_SIDED_SEED,
+        "binomial sqrt(P(1-P)/n) at the exact P",
+    )
+
+
+def attrition_checks(q_red: float = 0.06, q_blue: float = 0.12, horizon: int = 40) -> list[Check]:
+    """The war of attrition's stopping law against its closed form, at a finite horizon."""
+    group = f"Two-sided: war of attrition, q_red = {q_red}, q_blue = {q_blue}, H = {horizon}"
+    data = duel(horizon=horizon)
+    data["deciders"]["red"]["decision_rate"] = q_red
+    data["deciders"]["blue"]["decision_rate"] = q_blue
+    result = escalation.run(scenario(data), trials=TWO_SIDED_TRIALS, seed=TWO_SIDED_SEED)
+    trials = result.trials
+    stay = (1 - q_red) * (1 - q_blue)
+    by = trials["ended_by"].astype(str).to_numpy()
+    day = trials["outcome_day"].to_numpy()
+    live_at_h = stay**horizon
+    ends = 1 - live_at_h  # P(T <= H)
+    checks = [
+        _share(
+            group, "P(red alone ends it)", q_red * (1 - q_blue) / (1 - stay) * ends, by == "red"
+        ),
+        _share(
+            group, "P(blue alone ends it)", q_blue * (1 - q_red) / (1 - stay) * ends, by == "blue"
+        ),
+        _share(
+            group, "P(both end it on one day)", q_red * q_blue / (1 - stay) * ends, by == "red+blue"
+        ),
+        _share(group, "P(still going at H)", live_at_h, trials["outcome"] == "frozen_standoff"),
+    ]
+    for t in (1, 5, 15):
+        checks.append(_share(group, f"P(T <= {t})", 1 - stay**t, (day <= t) & (by != "")))
+    # Who ended is who backed down; the other is satisfied by it (its demand is met).
+    alone = by == "red"
+    checks.append(
+        _share(
+            group,
+            "P(blue satisfied | red alone ended it)",
+            1.0,
+            (trials["exit:blue"].astype(str).to_numpy() == "satisfied")[alone],
+        )
+    )
+    return checks
+
+
+def _logit(utilities: list[float], rationality: float) -> np.ndarray:
+    scores = rationality * np.asarray(utilities, dtype=float)
+    weights = np.exp(scores - scores.max())
+    return weights / weights.sum()
+
+
+#: Red and blue on ladders of their own, each on its middle rung, with no target (a climb wins
+#: nothing) and demands that are never met, so that neither move ends the crisis on day 1.
+#: Utilities (stake 1, nothing granted, unmet share 1, planning 10 days):
+#:   end = -audience;  hold = hope - 10 * hold_cost(mid);  step down = hope;  climb = -cost(top)
+LOGIT_SIDES = {
+    "red": {"audience": 0.3, "hope": 0.2, "hold": 0.01, "cost": 0.1, "rationality": 5.0},
+    "blue": {"audience": 0.1, "hope": 0.1, "hold": 0.02, "cost": 0.05, "rationality": 3.0},
+}
+
+
+def joint_logit_scenario() -> dict:
+    """Two deciders with fixed utilities and four options each, for one day."""
+    data = duel(horizon=1)
+    data.pop("ladder")
+    data["ladders"] = {}
+    data["demands"] = {}
+    for side, other in (("red", "blue"), ("blue", "red")):
+        v = LOGIT_SIDES[side]
+        data["ladders"][f"{side}_posture"] = [
+            {"id": f"{side}_low"},
+            {"id": f"{side}_mid", "hold_cost": v["hold"]},
+            {"id": f"{side}_high", "cost": v["cost"]},
+        ]
+        data["deciders"][side].update(
+            ladder=f"{side}_posture",
+            target=None,
+            start_rung=f"{side}_mid",
+            audience_cost=v["audience"],
+            hope=v["hope"],
+            rationality=v["rationality"],
+            decision_rate=1,
+            can_step_down=True,
+        )
+        data["deciders"][side].pop("target")
+        data["demands"][f"{side}_ask"] = {
+            "by": side,
+            "weight": 1,
+            "grantors": [other],
+            "met_when": "day > 1000",
+            "source": "test: never met within the run",
+        }
+    return data
+
+
+def joint_logit_checks() -> list[Check]:
+    """The joint day-1 choice of two deciders against the product of two softmaxes."""
+    group = "Two-sided: two logits on one day, P(red's choice and blue's choice)"
+    result = escalation.run(
+        scenario(joint_logit_scenario()), trials=TWO_SIDED_TRIALS, seed=TWO_SIDED_SEED
+    )
+    trials = result.trials
+    options = ["end", "hold", "step down", "climb"]
+    chosen = {}
+    probs = {}
+    for side, v in LOGIT_SIDES.items():
+        utilities = [-v["audience"], v["hope"] - 10 * v["hold"], v["hope"], -v["cost"]]
+        probs[side] = _logit(utilities, v["rationality"])
+        rung = trials[f"rung:{side}"].astype(str).to_numpy()
+        ended = trials[f"exit:{side}"].astype(str).to_numpy() == "ended"
+        code = np.select(
+            [ended, rung == f"{side}_mid", rung == f"{side}_low", rung == f"{side}_high"],
+            [0, 1, 2, 3],
+            -1,
+        )
+        chosen[side] = code
+    checks = []
+    for i, red in enumerate(options):
+        for j, blue in enumerate(options):
+            expected = probs["red"][i] * probs["blue"][j]
+            hits = (chosen["red"] == i) & (chosen["blue"] == j)
+            checks.append(_share(group, f"red {red}, blue {blue}", expected, hits))
+    return checks
+
+
+TRADE_COSTS = {"red": 0.1, "blue": 0.2}
+
+
+def trade_scenario(rationality: float, rates: tuple[float, float], horizon: int) -> dict:
+    """Red wants blue's withdrawal, blue red's pledge; one is granted only with the other."""
+    data = duel(horizon=horizon)
+    data["ladder"] = [{"id": "calm", "choosable": False}, {"id": "standoff", "hold_cost": 0.01}]
+    data["demands"] = {
+        "withdrawal": {
+            "by": "red",
+            "weight": 1,
+            "grantors": ["blue"],
+            "cost": TRADE_COSTS["blue"],
+            "together_with": ["pledge"],
+            "source": "test",
+        },
+        "pledge": {
+            "by": "blue",
+            "weight": 1,
+            "grantors": ["red"],
+            "cost": TRADE_COSTS["red"],
+            "source": "test",
+        },
+    }
+    for side, rate in zip(("red", "blue"), rates, strict=True):
+        data["deciders"][side].update(
+            rationality=rationality, decision_rate=rate, audience_cost=0.2, hope=0.3
+        )
+    return data
+
+
+def trade_checks() -> list[Check]:
+    """A trade both sides prefer: its timing, and its day-1 chance at a finite rationality."""
+    checks = []
+    rates = (0.1, 0.2)
+    group = f"Two-sided: a trade both prefer, decision rates {rates}, rationality 1e6"
+    result = escalation.run(
+        scenario(trade_scenario(1e6, rates, 30)), trials=TWO_SIDED_TRIALS, seed=TWO_SIDED_SEED
+    )
+    trials = result.trials
+    day = trials["day_granted:withdrawal"].to_numpy(dtype=float, na_value=np.inf)
+    same = trials["day_granted:pledge"].to_numpy(dtype=float, na_value=np.inf)
+    assert np.array_equal(day, same)  # one is granted only with the other
+    for t in (1, 5, 10, 30):
+        expected = (1 - (1 - rates[0]) ** t) * (1 - (1 - rates[1]) ** t)
+        checks.append(_share(group, f"P(traded by day {t})", expected, day <= t))
+    checks.append(
+        _share(
+            group, "P(settlement)", (1 - 0.9**30) * (1 - 0.8**30), trials["outcome"] == "settlement"
+        )
+    )
+    # At a finite rationality, each side's day-1 choice is a logit over end, hold and concede:
+    #   end = -0.2 (the other still presses); hold = 0.3 - 10 * 0.01 = 0.2;
+    #   concede = 1 - its cost (the trade would end the crisis with its own demand met).
+    group = "Two-sided: the trade on day 1, rationality 3, both decide"
+    result = escalation.run(
+        scenario(trade_scenario(3.0, (1.0, 1.0), 1)), trials=TWO_SIDED_TRIALS, seed=TWO_SIDED_SEED
+    )
+    trials = result.trials
+    p = {side: _logit([-0.2, 0.2, 1 - cost], 3.0) for side, cost in TRADE_COSTS.items()}
+    checks.append(
+        _share(
+            group,
+            "P(traded on day 1) = P(red concedes) P(blue concedes)",
+            p["red"][2] * p["blue"][2],
+            trials["granted:withdrawal"].to_numpy(),
+        )
+    )
+    for side in ("red", "blue"):
+        ended = trials[f"exit:{side}"].astype(str).to_numpy() == "ended"
+        checks.append(_share(group, f"P({side} ends its part)", p[side][0], ended))
+    return checks
+
+
+def test_war_of_attrition_matches_its_closed_form() -> None:
+    checks = attrition_checks()
+    assert_checks(checks)
+    # Power: were the two moves taken one after the other (red first), blue could never end
+    # on a day red ended, and red alone would end it with q_r / (1 - stay), well above.
+    q_red, q_blue = 0.06, 0.12
+    stay = (1 - q_red) * (1 - q_blue)
+    sequential = q_red / (1 - stay) * (1 - stay**40)
+    red_alone = next(c for c in checks if c.quantity == "P(red alone ends it)")
+    assert abs(red_alone.simulated - sequential) > Z * red_alone.se
+
+
+def test_symmetric_war_of_attrition_favours_neither_side() -> None:
+    data = duel(horizon=200)
+    trials = escalation.run(scenario(data), trials=TWO_SIDED_TRIALS, seed=5).trials
+    by = trials["ended_by"].astype(str)
+    gap, se = share_gap((by == "red").to_numpy(), (by == "blue").to_numpy())
+    assert abs(gap) <= Z * se
+
+
+def test_two_deciders_choose_independently_on_one_day() -> None:
+    assert_checks(joint_logit_checks())
+
+
+def test_a_trade_both_prefer_resolves_as_the_closed_form_says() -> None:
+    assert_checks(trade_checks())
+
+
 # =========================================================================== the report
 
 
@@ -742,7 +1001,8 @@ def all_checks() -> list[Check]:
         checks += chain_horizon_checks(chain)
         checks += chain_timeline_checks(chain)
     checks += chain_order_checks()
-    return checks + chain_timeline_checks(EVENT_ORDER, days=(1, 2, 3))
+    checks += chain_timeline_checks(EVENT_ORDER, days=(1, 2, 3))
+    return checks + attrition_checks() + joint_logit_checks() + trade_checks()
 
 
 def markdown(checks: list[Check]) -> str:

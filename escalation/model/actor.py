@@ -273,35 +273,33 @@ class Decider(Actor):
         A concession is weighed as if it took full effect: the demand (and every demand traded
         with it) granted, so the decider keeps what the trade gives it and pays the demand's
         cost. If nobody presses any more the crisis is over and nothing else counts; else it
-        holds on, with the threats that would still fire once the demands are granted.
+        holds on, with the threats that would still fire once the demands are granted. An offer
+        in a trade stands until the other side accepts, and is weighed at its completion.
         """
         model = self.model
         plan = model.plan
         cache = model.cache
         m = len(idx)
-        rung_now = Overlay(sub, {})
         out = np.empty((len(self.plan.concessions), m))
         for c, d in enumerate(self.plan.concessions):
             demand = plan.demands[d]
             group = demand.group
-            already = model.conceded_by(d, self.index, idx)
-            completes = model.group_complete(group, idx, extra=(d, self.index))
+            # What it gets: its own demands traded with this one, where not yet met.
             gets = np.zeros(m)
             for g in group:
                 if plan.demands[g].by == self.plan.position:
                     gets += plan.demands[g].weight * ~model.met[g][idx]
-            gets = np.where(completes, gets, 0.0)
             granted_after = granted + gets
             unmet_after = np.maximum(unmet - gets, 0.0)
-            view = Overlay(rung_now, {f"{plan.demands[g].name}.granted": 1.0 for g in group})
+            view = Overlay(sub, {f"{plan.demands[g].name}.granted": 1.0 for g in group})
             threats = self.terms.threats_in(view, idx)  # type: ignore[union-attr]
-            over = model.pressing_after(self, idx, sub, granted=group) & completes
-            cost = column(cache.value_at(demand.cost, sub), m)
+            still = model.pressing_after(self, idx, sub, granted=group)
             stay = granted_after + hope * unmet_after - holding - threats
             if exposure is not None:
                 stay = stay - planning * exposure
-            value = np.where(~over, stay, granted_after) - cost
-            out[c] = np.where(already, -np.inf, value)
+            value = np.where(still, stay, granted_after)
+            value -= column(cache.value_at(demand.cost, sub), m)
+            out[c] = np.where(model.conceded_by(d, self.index, idx), -np.inf, value)
         return out
 
     def choose(self) -> tuple[np.ndarray, np.ndarray]:

@@ -317,6 +317,24 @@ def _need_on_ladder(scenario: Scenario, decider: DeciderBlock, loc: Loc, rung: s
     )
 
 
+def _has_options(scenario: Scenario, decider: DeciderBlock) -> bool:
+    """Whether a decider on its start rung has anything to choose besides holding."""
+    key, block = decider.key, decider.block
+    makers = [d.by for d in scenario.demands.values()]
+    if key in makers or (len(scenario.decider_blocks) == 1 and scenario.demands):
+        return True  # it can end its part
+    if any(key in d.grantors and d.cost is not None for d in scenario.demands.values()):
+        return True  # it can concede
+    rungs = scenario.all_ladders.get(scenario.ladder_of(block), [])
+    ids = [rung.id for rung in rungs]
+    if block.start_rung not in ids:
+        return True  # reported elsewhere
+    start = ids.index(block.start_rung)
+    up = any(r.choosable for r in rungs[start + 1 :])
+    down = block.can_step_down and any(r.choosable for r in rungs[:start])
+    return up or down
+
+
 def _check_deciders(scenario: Scenario) -> None:
     """Each decider is an actor with a ladder, a start rung on it, a target and some options."""
     actors = list(scenario.actors)
@@ -339,6 +357,13 @@ def _check_deciders(scenario: Scenario) -> None:
         rungs = _rung_ids(scenario, decider)
         if block.start_rung not in rungs:
             _need_on_ladder(scenario, decider, (*loc, "start_rung"), block.start_rung)
+        if not _has_options(scenario, decider):
+            raise ScenarioCheckError(
+                loc,
+                f"'{decider.key}' decides but has nothing to choose: it makes no demand (so it "
+                "cannot end its part), concedes nothing with a cost, and no choosable rung lies "
+                "above its start rung (or below it, with can_step_down); give it one",
+            )
         for name, kind in block.types.items():
             for parameter in kind.overrides:
                 ploc = (*loc, "types", name, "overrides", parameter)
@@ -371,7 +396,7 @@ def _check_demands(scenario: Scenario) -> None:
         if demand.by is None:
             if len(deciders) > 1:
                 raise ScenarioCheckError(
-                    (*loc, "by"),
+                    loc,
                     f"there are several deciders; say which one makes this demand "
                     f"(by: one of {', '.join(deciders)})",
                 )
@@ -491,7 +516,7 @@ def _check_events(scenario: Scenario) -> None:
         if event.actor is None:
             if len(deciders) > 1:
                 raise ScenarioCheckError(
-                    (*loc, "actor"),
+                    loc,
                     f"there are several deciders; say whose rung this event moves "
                     f"(actor: one of {', '.join(deciders)})",
                 )
