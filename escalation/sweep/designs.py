@@ -117,10 +117,6 @@ class Design:
             "bounds": [list(f.range) for f in self.factors],  # type: ignore[arg-type]
         }
 
-    def dtypes(self) -> dict[str, str]:
-        """Column dtypes of the inputs."""
-        return {f.name: f.dtype for f in self.factors}
-
     def column_value(self, name: str, value: Any) -> Any:
         """A point's value as stored in its column (text columns hold text)."""
         factor = next(f for f in self.factors if f.name == name)
