@@ -17,7 +17,8 @@ from pathlib import Path
 from escalation.engine.blocks import BLOCK_SIZE, block_specs, play_blocks
 from escalation.engine.results import RunResult, assemble
 from escalation.model.plan import Plan
-from escalation.scenario.load import load_scenario, scenario_hash
+from escalation.scenario.check import ScenarioValueError
+from escalation.scenario.load import load_scenario, locate, scenario_hash
 from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
 from escalation.scenario.yamlio import read_yaml
 
@@ -70,7 +71,9 @@ def with_overrides(
         raise ValueError(f"horizon must be between 1 and {MAX_HORIZON} days")
     if "seed" in changes and not 0 <= changes["seed"] < 2**63:
         raise ValueError("seed must be between 0 and 2**63 - 1")
-    return Scenario.model_validate({**scenario.model_dump(), **changes})
+    return Scenario.model_validate({**scenario.model_dump(), **changes}).from_file(
+        scenario.source_file
+    )
 
 
 def versions() -> dict[str, str]:
@@ -113,7 +116,10 @@ def run(
             on_block(done, scenario.trials)
 
     played = time.perf_counter()
-    blocks = play_blocks(scenario, specs, workers=workers, on_block=progress)
+    try:
+        blocks = play_blocks(scenario, specs, workers=workers, on_block=progress)
+    except ScenarioValueError as error:
+        raise locate(error, scenario.source_file) from None
     assembled = time.perf_counter()
     trials_df, timeline = assemble(plan, blocks)
     finished = time.perf_counter()

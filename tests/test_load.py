@@ -103,6 +103,14 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "not_utf8": (11, "", ("not UTF-8", "byte 137")),
     "empty": (1, "", ("the file is empty", "mapping")),
     "top_level_list": (2, "", ("mapping", "found a list")),
+    "expression_infinite": (59, "challenger.rationality", ("'1e999' evaluates to inf", "finite")),
+    "expression_nan": (60, "challenger.decision_rate", ("'0/0' evaluates to nan",)),
+    "forces_circular": (
+        9,
+        "actors.russia.forces",
+        ("circular state: russia.forces -> russia.forces",),
+    ),
+    "rung_force_above_one": (46, "ladder[2].force", ("between 0 and 1", "1.5")),
     "two_sided_start_rung_other_ladder": (
         51,
         "deciders.blue.start_rung",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from builders import aid, concession, sanction, scenario, toy
 
 import escalation
+from escalation.scenario.yamlio import InputError
 
 TRIALS = 256
 SEED = 3
@@ -258,3 +261,37 @@ def test_the_edges_are_reached() -> None:
     live = timeline[[c for c in timeline.columns if c.startswith("rung:")]].sum(axis=1)
     assert len(timeline) == 1827
     assert live.iloc[-1] > 0
+
+
+def test_an_expression_that_is_not_finite_in_some_trial_is_a_located_error(tmp_path) -> None:
+    # Not a constant, so not caught on loading: a value of 1/0 in the trials where the drawn
+    # parameter is 0 stops the run with the field, the line and the first such trial.
+    data = toy(
+        parameters={"coin": {"dist": "bernoulli(0.5)", "source": "test"}},
+    )
+    data["challenger"]["rationality"] = "5 / coin"
+    path = tmp_path / "coin.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(InputError) as caught:
+        escalation.run(path, trials=500, seed=1)
+    error = caught.value
+    assert error.field == "challenger.rationality" and error.line is not None
+    assert "rationality: 5 / coin" in path.read_text().splitlines()[error.line - 1]
+    assert "evaluates to inf in trial" in error.message
+    trial = int(error.message.split("in trial ")[1].split()[0])
+    # It is the first trial where the coin came up 0 (the message names the trial honestly).
+    scenario_only = escalation.run(
+        scenario({**data, "challenger": {**data["challenger"], "rationality": 5}}),
+        trials=500,
+        seed=1,
+    )
+    coins = scenario_only.trials["coin"].to_numpy()
+    assert trial == int(np.flatnonzero(coins == 0)[0])
+
+
+def test_a_lag_beyond_any_day_warns_of_nothing() -> None:
+    data = toy(policies={"help": aid(10, lag=1e300)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trials = escalation.run(scenario(data), trials=300, seed=1).trials
+    assert (trials["aid:tgt"] == 0).all()  # it never arrives

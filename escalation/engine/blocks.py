@@ -65,7 +65,7 @@ def _plan_for(scenario: Scenario) -> Plan:
 
 def play_block(scenario: Scenario, spec: BlockSpec) -> BlockResult:
     """Play one block of trials."""
-    model = CrisisModel(_plan_for(scenario), spec.size, spec.seed)
+    model = CrisisModel(_plan_for(scenario), spec.size, spec.seed, first=spec.start)
     try:
         return model.play()
     finally:

@@ -28,10 +28,12 @@ class ActionKind:
         raise NotImplementedError
 
 
-def _amount(model: Any, expression: Any, idx: np.ndarray) -> np.ndarray:
-    """A non-negative amount in trials ``idx``: negative amounts count as 0."""
+def _amount(model: Any, policy: PolicyPlan, field: str, idx: np.ndarray) -> np.ndarray:
+    """A non-negative, finite amount in trials ``idx``: negative amounts count as 0."""
     sub = Subset(model.env, idx)
-    return np.maximum(column(model.cache.value_at(expression, sub), len(idx)), 0.0)
+    value = column(model.cache.value_at(policy.fields[field], sub), len(idx))
+    model.check_finite(("policies", policy.name, "do", policy.kind, field), value, idx)
+    return np.maximum(value, 0.0)
 
 
 class Sanction(ActionKind):
@@ -42,7 +44,7 @@ class Sanction(ActionKind):
     def apply(self, model: Any, p: int, policy: PolicyPlan, idx: np.ndarray) -> None:
         """Sanction the target in trials ``idx``."""
         target = model.actors[policy.target]
-        target.sanctions[idx] += _amount(model, policy.fields["severity"], idx)
+        target.sanctions[idx] += _amount(model, policy, "severity", idx)
         model.cache.touch(f"{target.key}.sanctions")
 
 
@@ -59,8 +61,10 @@ class Delivery(ActionKind):
 
     def apply(self, model: Any, p: int, policy: PolicyPlan, idx: np.ndarray) -> None:
         """Deliver now where the lag rounds to 0; schedule the rest."""
-        amount = _amount(model, policy.fields["amount"], idx)
-        lag = np.rint(_amount(model, policy.fields["lag"], idx)).astype(np.int64)
+        amount = _amount(model, policy, "amount", idx)
+        # A lag beyond the horizon never arrives: capped there, it fits the day counter.
+        lag = np.rint(np.minimum(_amount(model, policy, "lag", idx), model.plan.horizon + 1))
+        lag = lag.astype(np.int64)
         now = lag == 0
         model.deliver(p, idx[now], amount[now])
         later = ~now

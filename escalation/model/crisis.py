@@ -32,6 +32,7 @@ from escalation.model.plan import FROZEN, SETTLEMENT, STAND_DOWN, Plan
 from escalation.model.records import PRESSING, SATISFIED, BlockResult, accumulated
 from escalation.model.tally import ABSORBED, ENDED, LIVE, Tally
 from escalation.model.terms import RungTerms
+from escalation.scenario.check import ScenarioValueError
 from escalation.scenario.conditions import Expression
 
 
@@ -47,9 +48,10 @@ class CrisisModel(mesa.Model):
         plan: the compiled scenario.
         n: number of trials in the block.
         seed: an integer that fixes every random draw of the block.
+        first: the number of the block's first trial in the run (for messages).
     """
 
-    def __init__(self, plan: Plan, n: int, seed: int) -> None:
+    def __init__(self, plan: Plan, n: int, seed: int, first: int = 0) -> None:
         # An int seed: Mesa seeds both its numpy and stdlib generators from it without drawing.
         super().__init__(rng=seed)
         self.plan = plan
@@ -138,6 +140,8 @@ class CrisisModel(mesa.Model):
             p for p, x in enumerate(plan.policies) if _at_least_one(x.follow_through)
         }
 
+        self.first = first
+        self._check_fixed_values()
         self._set_paths()
         for actor in self.actors:
             actor.refresh()
@@ -162,6 +166,33 @@ class CrisisModel(mesa.Model):
         self._record()
 
     # ----------------------------------------------------------------- environment
+
+    def _check_fixed_values(self) -> None:
+        """Refuse an expression fixed for the trial that is NaN or infinite in some trial.
+
+        Expressions on parameters alone are evaluated once per block anyway; one whose value the
+        model cannot use (``1 / (x - x)``, say) is an error naming its field and the first trial
+        concerned, not a silent NaN that closes options or never triggers.
+        """
+        cache = self.cache
+        for loc, expression in self.plan.located:
+            if expression.is_constant or not cache.is_fixed(expression):
+                continue
+            self.check_finite(loc, cache.value(expression), np.arange(self.n))
+
+    def check_finite(
+        self, loc: tuple[str | int, ...], value: np.ndarray | float, idx: np.ndarray
+    ) -> None:
+        """Raise :class:`ScenarioValueError` if ``value`` (over trials ``idx``) is not finite."""
+        values = np.broadcast_to(np.asarray(value, dtype=float), (len(idx),))
+        bad = ~np.isfinite(values)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ScenarioValueError(
+                loc,
+                f"evaluates to {values[k]} in trial {self.first + int(idx[k])} (day "
+                f"{self.day}); every number the model uses must be finite",
+            )
 
     def _set_paths(self) -> None:
         """Give path parameters today's value (a new array only when it changes)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from escalation.scenario.check import namespace
+from escalation.scenario.check import expression_fields, namespace
 from escalation.scenario.conditions import Expression, Namespace, compile_expression
 from escalation.scenario.distributions import Distribution, parse_distribution
 from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Rung, Scenario
@@ -256,6 +256,8 @@ class Plan:
     row_policy: int = 0  # first row of the policies' trigger draws in a day's draws
     row_event: int = 0
     rows: int = 0
+    #: Every numeric expression with the place of its field in the file, to check its values.
+    located: list[tuple[tuple[str | int, ...], Expression]] = field(default_factory=list)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> Plan:
@@ -429,6 +431,11 @@ class Plan:
             row_policy=row,
             row_event=row + len(policies),
             rows=row + len(policies) + len(events),
+            located=[
+                (f.loc, _compile(f.text, ns))
+                for f in expression_fields(scenario)
+                if f.kind == "number"
+            ],
         )
 
     @property

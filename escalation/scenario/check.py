@@ -12,6 +12,8 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from escalation.scenario.conditions import ExpressionError, Namespace, compile_expression
 from escalation.scenario.schema import (
     DIPLOMATIC_OUTCOMES,
@@ -67,9 +69,20 @@ class ScenarioCheckError(ValueError):
     """A cross-field mistake, located by the path of the field at fault."""
 
     def __init__(self, loc: Loc, message: str) -> None:
-        super().__init__(message)
+        super().__init__(loc, message)
         self.loc = loc
         self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ScenarioValueError(ScenarioCheckError):
+    """An expression that takes a value the model cannot use (NaN or infinite) in some trial.
+
+    Raised while trials are played, with the field's location, so that the caller can name the
+    file and line as for any other mistake.
+    """
 
 
 def ladder_loc(name: str) -> Loc:
@@ -188,6 +201,7 @@ def check_scenario(scenario: Scenario) -> None:
         _need(("base_rates", name), "outcome", name, scenario.outcomes)
     names = namespace(scenario)
     static = static_names(scenario)
+    _check_state_cycles(scenario, names)
     for field in expression_fields(scenario):
         try:
             compiled = compile_expression(_compile_text(field.text), names, expect=field.kind)
@@ -200,6 +214,20 @@ def check_scenario(scenario: Scenario) -> None:
                 f"must be fixed for a whole trial, so it may use only parameters without a path; "
                 f"it uses {dynamic}",
             )
+        if compiled.is_constant and compiled.kind == "number":
+            value = float(compiled({}))
+            if not np.isfinite(value):
+                raise ScenarioCheckError(
+                    field.loc,
+                    f"'{field.text}' evaluates to {value}: every number the model uses must be "
+                    "finite",
+                )
+            if field.loc[-1] == "force" and not 0 <= value <= 1:
+                raise ScenarioCheckError(
+                    field.loc,
+                    f"a rung's force is the share of the decider's forces it commits, between 0 "
+                    f"and 1; got {value:g}",
+                )
         if field.loc[0] == "demands" and field.loc[-1] == "met_when":
             read = sorted(n for n in compiled.names if n.endswith(".granted"))
             if read:
@@ -208,6 +236,43 @@ def check_scenario(scenario: Scenario) -> None:
                     f"a demand's met_when may not read whether demands are met ({read[0]}): "
                     "that would be circular",
                 )
+
+
+def _check_state_cycles(scenario: Scenario, names: Namespace) -> None:
+    """Forces and capability may read each other, but not in a circle (or themselves)."""
+    reads: dict[str, set[str]] = {}
+    for actor, spec in scenario.actors.items():
+        for attribute in ("forces", "capability"):
+            text = _compile_text(getattr(spec, attribute))
+            try:
+                compiled = compile_expression(text, names, expect="number")
+            except ExpressionError:
+                continue  # reported with its location by the expression check
+            reads[f"{actor}.{attribute}"] = {
+                n for n in compiled.names if n.endswith((".forces", ".capability"))
+            }
+    for start in reads:
+        path, seen = [start], {start}
+        stack = [iter(sorted(reads[start]))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                seen.discard(path.pop())
+                continue
+            if nxt == start:
+                actor, attribute = start.split(".")
+                cycle = " -> ".join([*path, start])
+                raise ScenarioCheckError(
+                    ("actors", actor, attribute),
+                    f"circular state: {cycle}; forces and capability are today's values of "
+                    "their expressions, so none may read itself, directly or through others",
+                )
+            if nxt in seen or nxt not in reads:
+                continue
+            path.append(nxt)
+            seen.add(nxt)
+            stack.append(iter(sorted(reads[nxt])))
 
 
 def _known(kind: str, name: str, options: list[str]) -> str:

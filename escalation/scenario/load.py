@@ -28,7 +28,7 @@ from escalation.scenario.yamlio import (
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and cross-check a scenario file."""
     data, lines = read_yaml(path)
-    return scenario_from_dict(data, file=str(path), lines=lines)
+    return scenario_from_dict(data, file=str(path), lines=lines).from_file(str(path))
 
 
 def scenario_from_dict(
@@ -54,6 +54,18 @@ def scenario_from_dict(
         line = lines.line(error.loc)
         raise InputError(file, line, format_loc(error.loc), error.message) from None
     return scenario
+
+
+def locate(error: ScenarioCheckError, file: str | Path | None) -> InputError:
+    """A mistake found while playing, as a located input error of ``file`` (if known)."""
+    line = None
+    if file is not None:
+        try:
+            _, lines = read_yaml(file)
+            line = lines.line(error.loc)
+        except InputError:
+            line = None
+    return InputError(str(file or "<scenario>"), line, format_loc(error.loc), error.message)
 
 
 def scenario_hash(scenario: Scenario) -> str:

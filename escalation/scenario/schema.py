@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -409,6 +410,10 @@ class Scenario(Strict):
     demands: dict[Identifier, Demand] = Field(default_factory=dict)
     policies: dict[Identifier, Policy] = Field(default_factory=dict)
     events: dict[Identifier, Event] = Field(default_factory=dict)
+    #: The file the scenario was read from, if any: later mistakes (a value found NaN while
+    #: playing) can then still name its line. Not part of the content or its hash.
+    _source_file: str | None = PrivateAttr(default=None)
+
     base_rates: dict[Identifier, BaseRate] = Field(
         default_factory=dict,
         description="Shares of comparable crises by outcome class, shown beside the model's; "
@@ -425,6 +430,16 @@ class Scenario(Strict):
             )
         if self.ladder is None and not self.ladders:
             raise ValueError("give a shared 'ladder' or named 'ladders'")
+        return self
+
+    @property
+    def source_file(self) -> str | None:
+        """The file the scenario was read from (None if built in memory)."""
+        return self._source_file
+
+    def from_file(self, path: str | None) -> Scenario:
+        """This scenario, marked as read from ``path``."""
+        self._source_file = path
         return self
 
     @property
