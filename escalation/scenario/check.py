@@ -199,6 +199,8 @@ def check_scenario(scenario: Scenario) -> None:
     _check_events(scenario)
     for name in scenario.base_rates:
         _need(("base_rates", name), "outcome", name, scenario.outcomes)
+    if scenario.case is not None:
+        _need(("case", "event"), "violent outcome", scenario.case.event, scenario.violent_outcomes)
     names = namespace(scenario)
     static = static_names(scenario)
     _check_state_cycles(scenario, names)
@@ -236,6 +238,38 @@ def check_scenario(scenario: Scenario) -> None:
                     f"a demand's met_when may not read whether demands are met ({read[0]}): "
                     "that would be circular",
                 )
+
+
+def hindsight(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """References and published forecasts dated after the scenario's own date.
+
+    A dated scenario may use only what was public on its date: each such source is returned as
+    ``(location, message)``; ``escalation validate`` warns about them, and refuses them with
+    ``--strict``. Undated references cannot be checked and are not reported here.
+    """
+    if scenario.date is None:
+        return []
+    found = []
+    for key, value in scenario.references.items():
+        if not isinstance(value, str) and value.date is not None and value.date > scenario.date:
+            found.append(
+                (
+                    ("references", key, "date"),
+                    f"reference [{key}] is dated {value.date.isoformat()}, after the scenario's "
+                    f"date {scenario.date.isoformat()}: hindsight",
+                )
+            )
+    if scenario.case is not None:
+        for index, forecast in enumerate(scenario.case.published_forecasts):
+            if forecast.date > scenario.date:
+                found.append(
+                    (
+                        ("case", "published_forecasts", index, "date"),
+                        f"the forecast of {forecast.source} is dated {forecast.date.isoformat()}, "
+                        f"after the scenario's date {scenario.date.isoformat()}",
+                    )
+                )
+    return found
 
 
 def _check_state_cycles(scenario: Scenario, names: Namespace) -> None:

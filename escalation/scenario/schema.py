@@ -371,6 +371,57 @@ class Event(Strict):
     source: str = Field(min_length=1)
 
 
+class Reference(Strict):
+    """A source, with the day it was published (so that hindsight can be checked)."""
+
+    text: str = Field(min_length=1)
+    date: datetime.date | None = Field(None, description="Publication date of the source.")
+
+
+#: ICB trigger categories (the BREAK variable of the International Crisis Behavior data).
+ICB_TRIGGERS: tuple[str, ...] = (
+    "verbal_act",
+    "political_act",
+    "economic_act",
+    "external_change",
+    "other_non_violent_act",
+    "internal_challenge",
+    "non_violent_military_act",
+    "indirect_violent_act",
+    "violent_act",
+)
+
+
+class PublishedForecast(Strict):
+    """A forecast published at the time, of the case's event, for comparison with the model."""
+
+    source: str = Field(min_length=1, description="Where it was published ([key] of references).")
+    date: datetime.date = Field(description="When it was published.")
+    probability: StrictFloat | StrictInt = Field(ge=0, le=1, description="P(event) as published.")
+    note: str = Field("", description="How its question differs from the case's, if it does.")
+
+
+class Case(Strict):
+    """What makes a scenario a case of the casebook: its question and how it may be scored.
+
+    What actually happened is never here: it is recorded apart, in the casebook's outcomes file.
+    """
+
+    question: str = Field(min_length=1, description="The question a forecaster asked on the date.")
+    event: Identifier = Field(
+        description="The violent outcome whose reaching within the horizon is the yes/no question."
+    )
+    trigger: Literal[ICB_TRIGGERS] | None = Field(  # type: ignore[valid-type]
+        None, description="The ICB trigger category, for the base-rate reference forecast."
+    )
+    written_after_outcome: StrictBool = Field(
+        description="True when its author knew how the crisis ended (the date rule limits what "
+        "a case may cite, not what its author knows)."
+    )
+    published_forecasts: list[PublishedForecast] = Field(default_factory=list)
+    cannot_express: str = Field("", description="What the format could not say about this crisis.")
+
+
 class BaseRate(Strict):
     """A published share of comparable crises that ended in an outcome, for comparison only."""
 
@@ -390,7 +441,10 @@ class Scenario(Strict):
     )
     trials: WholeNumber = Field(10_000, ge=1, le=MAX_TRIALS)
     seed: WholeNumber = Field(0, ge=0, lt=2**63)
-    references: dict[str, str] = Field(default_factory=dict)
+    references: dict[str, StrictStr | Reference] = Field(
+        default_factory=dict,
+        description="Sources by key, cited as [key]; a reference may carry its publication date.",
+    )
     actors: dict[Identifier, Actor] = Field(min_length=2)
     parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
     ladder: list[Rung] | None = Field(
@@ -414,6 +468,7 @@ class Scenario(Strict):
     #: playing) can then still name its line. Not part of the content or its hash.
     _source_file: str | None = PrivateAttr(default=None)
 
+    case: Case | None = Field(None, description="Casebook metadata: the question and its scoring.")
     base_rates: dict[Identifier, BaseRate] = Field(
         default_factory=dict,
         description="Shares of comparable crises by outcome class, shown beside the model's; "
@@ -431,6 +486,11 @@ class Scenario(Strict):
         if self.ladder is None and not self.ladders:
             raise ValueError("give a shared 'ladder' or named 'ladders'")
         return self
+
+    def reference_text(self, key: str) -> str:
+        """The text of a reference, dated or not."""
+        value = self.references[key]
+        return value if isinstance(value, str) else value.text
 
     @property
     def source_file(self) -> str | None:
