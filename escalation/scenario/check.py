@@ -200,7 +200,7 @@ def check_scenario(scenario: Scenario) -> None:
     for name in scenario.base_rates:
         _need(("base_rates", name), "outcome", name, scenario.outcomes)
     if scenario.case is not None:
-        _need(("case", "event"), "violent outcome", scenario.case.event, scenario.violent_outcomes)
+        _check_case(scenario)
     names = namespace(scenario)
     static = static_names(scenario)
     _check_state_cycles(scenario, names)
@@ -238,6 +238,36 @@ def check_scenario(scenario: Scenario) -> None:
                     f"a demand's met_when may not read whether demands are met ({read[0]}): "
                     "that would be circular",
                 )
+
+
+def _check_case(scenario: Scenario) -> None:
+    """A case's event is a violent outcome; its ICB map covers each outcome class once."""
+    case = scenario.case
+    assert case is not None
+    _need(("case", "event"), "violent outcome", case.event, scenario.violent_outcomes)
+    if not case.icb_classes:
+        if case.trigger is not None:
+            raise ScenarioCheckError(
+                ("case", "icb_classes"),
+                "a case with an ICB trigger needs icb_classes: which outcome classes each ICB "
+                "violence class (no_violence, minor_clashes, serious_clashes, full_scale_war) "
+                "stands for",
+            )
+        return
+    seen: dict[str, str] = {}
+    for icb, outcomes in case.icb_classes.items():
+        for index, name in enumerate(outcomes):
+            loc = ("case", "icb_classes", icb, index)
+            _need(loc, "outcome", name, scenario.outcomes)
+            if name in seen:
+                raise ScenarioCheckError(loc, f"'{name}' is already listed under {seen[name]}")
+            seen[name] = icb
+    missing = [o for o in scenario.outcomes if o not in seen]
+    if missing:
+        raise ScenarioCheckError(
+            ("case", "icb_classes"),
+            f"every outcome class must stand under one ICB class; missing {', '.join(missing)}",
+        )
 
 
 def hindsight(scenario: Scenario) -> list[tuple[Loc, str]]:

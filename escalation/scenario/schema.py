@@ -392,6 +392,15 @@ ICB_TRIGGERS: tuple[str, ...] = (
 )
 
 
+#: ICB's classes of the highest level of violence in a crisis (the VIOL variable).
+ICB_VIOLENCE: tuple[str, ...] = (
+    "no_violence",
+    "minor_clashes",
+    "serious_clashes",
+    "full_scale_war",
+)
+
+
 class PublishedForecast(Strict):
     """A forecast published at the time, of the case's event, for comparison with the model."""
 
@@ -413,6 +422,11 @@ class Case(Strict):
     )
     trigger: Literal[ICB_TRIGGERS] | None = Field(  # type: ignore[valid-type]
         None, description="The ICB trigger category, for the base-rate reference forecast."
+    )
+    icb_classes: dict[Literal[ICB_VIOLENCE], list[Identifier]] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description="For the base-rate forecast: which of the scenario's outcome classes each ICB "
+        "violence class stands for (every outcome class in exactly one).",
     )
     written_after_outcome: StrictBool = Field(
         description="True when its author knew how the crisis ended (the date rule limits what "
