@@ -637,3 +637,91 @@ def test_a_threat_stops_weighing_once_it_has_fired() -> None:
     waiting.step()
     waiting.step()
     np.testing.assert_allclose(after - utilities(waiting)[1], 0.5 * 0.3)
+
+
+# --------------------------------------------------------------------------- timing with foresight
+
+
+def _timing_scenario(look_ahead: int, forces: list, war_cost: list | float = 0.3) -> dict:
+    """A challenger that climbs to war when it pays; its forces or the war's cost follow paths.
+
+    No hope and a small holding cost, so holding is worth about -0.06 and ending -0.5; against a
+    capability of 100 a climb to war is worth P - cost (k = 1, gain 1, nothing else).
+    """
+    data = toy(horizon=120)
+    data["parameters"] = {
+        "strength": {"path": forces, "interpolate": "step", "source": "test"},
+        "war_cost": (
+            {"path": war_cost, "interpolate": "step", "source": "test"}
+            if isinstance(war_cost, list)
+            else {"dist": war_cost, "source": "test"}
+        ),
+    }
+    data["actors"]["chal"]["forces"] = "strength"
+    data["ladder"][2]["choosable"] = False  # only war can be chosen
+    data["ladder"][3].update(gain=1, cost="war_cost", hold_cost=0)
+    data["challenger"].update(
+        rationality=1e4,
+        decision_rate=0.2,
+        hope=0,
+        audience_cost=0.5,
+        planning_days=60,
+        look_ahead=look_ahead,
+    )
+    return data
+
+
+def _war_days(data: dict, n: int = 4000) -> np.ndarray:
+    trials, _ = play(data, n, seed=31)
+    return trials["day_war"].to_numpy(dtype=float, na_value=np.inf)
+
+
+def test_foresight_waits_for_the_larger_force() -> None:
+    # Forces double on day 56: a climb now pays 60/160 - 0.3 = 0.075, one after day 56 pays
+    # 120/220 - 0.3 = 0.245. Looking 15, 30, 45 and 60 days ahead, the challenger always sees a
+    # day past 56, so it never climbs before it, and climbs at its first decision after it.
+    doubling = [[0, 60], [56, 120]]
+    ahead = _war_days(_timing_scenario(4, doubling))
+    assert not (ahead < 56).any()
+    q = 0.2
+    for t in (1, 5, 20):
+        expected = 1 - (1 - q) ** t  # decisions from day 56 on, one a day with chance q
+        share = np.mean(ahead <= 55 + t)
+        assert abs(share - expected) <= Z * binomial_se(expected, len(ahead)), (t, share)
+    # The same challenger without foresight climbs at its first decision, the early 0.075.
+    myopic = _war_days(_timing_scenario(0, doubling))
+    expected = 1 - (1 - q) ** 55
+    assert abs(np.mean(myopic < 56) - expected) <= Z * binomial_se(expected, len(myopic))
+    # With flat forces there is nothing to wait for: foresight climbs as early as myopia.
+    flat = _war_days(_timing_scenario(4, [[0, 60]]))
+    assert abs(np.mean(flat < 56) - expected) <= Z * binomial_se(expected, len(flat))
+
+
+def test_foresight_moves_climbs_into_a_seasonal_window() -> None:
+    # War costs 0.35 except from day 40 to 59, when it costs 0.05: a climb pays 0.15 outside the
+    # window and 0.45 inside it (P = 1/2). Looking ahead, the challenger waits for the window.
+    season = [[0, 0.35], [40, 0.05], [60, 0.35]]
+    ahead = _war_days(_timing_scenario(4, [[0, 100]], war_cost=season))
+    assert not (ahead < 40).any()
+    q = 0.2
+    expected = 1 - (1 - q) ** 20  # a decision within the 20 days of the window
+    share = np.mean((ahead >= 40) & (ahead < 60))
+    assert abs(share - expected) <= Z * binomial_se(expected, len(ahead))
+    myopic = _war_days(_timing_scenario(0, [[0, 100]], war_cost=season))
+    early = 1 - (1 - q) ** 39
+    assert abs(np.mean(myopic < 40) - early) <= Z * binomial_se(early, len(myopic))
+
+
+def test_a_discount_makes_waiting_worth_less() -> None:
+    # Discounting 5% a day, waiting d days for the 0.245 climb is worth 0.95^d * 0.245 - 0.002 d
+    # against 0.075 now. The first look-ahead day past 56 is 15 days away from day 41 to 55
+    # (worth 0.0835: wait), and 30 or more days away before (at most 0.0526: climb now). So the
+    # challenger climbs at its first decision up to day 40, and never from day 41 to 55.
+    doubling = [[0, 60], [56, 120]]
+    data = _timing_scenario(4, doubling)
+    data["challenger"]["discount"] = 0.05
+    days = _war_days(data)
+    assert not ((days > 40) & (days < 56)).any()
+    q = 0.2
+    expected = 1 - (1 - q) ** 40
+    assert abs(np.mean(days <= 40) - expected) <= Z * binomial_se(expected, len(days))

@@ -11,7 +11,9 @@ from typing import Any
 import mesa
 import numpy as np
 
+from escalation.model.contest import contest
 from escalation.model.environment import Overlay, Subset, column
+from escalation.model.foresight import Foresight
 from escalation.model.plan import END, HOLD, DeciderPlan
 from escalation.model.records import ENDED_BY_CHOICE, NO_DEMANDS, PRESSING
 from escalation.model.terms import COST, FORCE, GAIN, HOLD_COST, HOPE, THREATS, RungTerms
@@ -121,6 +123,7 @@ class Decider(Actor):
         choosable = ladder.choosable
         self.choosable_rungs = np.flatnonzero(choosable)
         self.terms: RungTerms | None = None  # made once the whole state is published
+        self.foresight = Foresight(model, plan) if plan.look_ahead else None
         # Other deciders whose rungs harm this one (they target it).
         self.attackers: list[Decider] = []
 
@@ -219,10 +222,12 @@ class Decider(Actor):
         if len(moves):
             rows = out[2 : 2 + len(moves)]
             climbing = moves[:, None] > rung[None, :]
+            support = None
             if plan.target >= 0:
                 defence = model.actors[plan.target].capability[idx]
                 if plan.support:
-                    defence = defence + self.terms.support(idx, sub)[moves]  # type: ignore[union-attr]
+                    support = self.terms.support(idx, sub)[moves]  # type: ignore[union-attr]
+                    defence = defence + support
                 p_success = contest(
                     force[moves] * self.forces[idx], defence, term(plan.decisiveness)
                 )
@@ -234,6 +239,12 @@ class Decider(Actor):
             if plan.can_step_down:
                 stand = granted + hope[moves] * unmet - planning * hold_cost[moves] - threats[moves]
                 rows[:] = np.where(climbing, rows, stand)
+            if self.foresight is not None:
+                # Holding keeps the option of climbing later, when that is worth more.
+                later = self.foresight.best_later_climb(
+                    idx, sub, moves, granted, unmet, planning, hold_cost[rung, cols], support
+                )
+                np.maximum(out[HOLD], later, out=out[HOLD])
         if exposure is not None:
             out[HOLD] -= planning * exposure
             if len(moves):
@@ -377,21 +388,3 @@ class Decider(Actor):
             model.cache.touch(f"{self.key}.rung")
             model.after_move(self, idx)
         model.tally.changed(idx)
-
-
-def contest(attack: np.ndarray, defence: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Contest success function ``a^k / (a^k + d^k)``; 0 when both sides are 0.
-
-    Computed as ``1 / (1 + (d / a)^k)``: one power instead of two, and a zero on either side
-    gives the right limit (0 or 1) through infinities rather than special cases.
-    """
-    attack = np.maximum(attack, 0.0)
-    defence = np.maximum(defence, 0.0)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        p = 1.0 / (1.0 + np.power(defence / attack, k))
-    # 0/0 (no forces on either side) and inf/inf (absurd forces) are undefined: the side with
-    # the larger force wins, and nobody wins with nothing.
-    undefined = np.isnan(p)
-    if undefined.any():
-        p[undefined] = (attack > defence)[undefined]
-    return p

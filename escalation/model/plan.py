@@ -41,6 +41,18 @@ class PathParameter:
     points: tuple[Distribution, ...]
     step: bool
 
+    def at(self, points: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """The value on per-trial ``days`` (an array), from per-trial ``points`` ``(P, m)``."""
+        left = np.clip(np.searchsorted(self.days, days, side="right") - 1, 0, len(self.days) - 1)
+        right = np.minimum(left + 1, len(self.days) - 1)
+        cols = np.arange(points.shape[1])
+        low = points[left, cols]
+        if self.step:
+            return low
+        span = np.where(right > left, self.days[right] - self.days[left], 1.0)
+        weight = np.clip((days - self.days[left]) / span, 0.0, 1.0)
+        return low + weight * (points[right, cols] - low)
+
     def weights(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """For each day 0..horizon, the left point's index and the weight of the right point."""
         day = np.arange(horizon + 1)
@@ -126,6 +138,8 @@ class DeciderPlan:
     planning_days: Expression
     decisiveness: Expression
     can_step_down: bool
+    look_ahead: int  # later days of the planning window weighed for a climb
+    discount: Expression
     types: tuple[TypePlan, ...]
     demands: tuple[int, ...]  # demands it makes
     concessions: tuple[int, ...]  # demands made of it that it may concede by choice
@@ -374,6 +388,8 @@ class Plan:
                 planning_days=_compile(d.planning_days, ns),
                 decisiveness=_compile(d.decisiveness, ns),
                 can_step_down=d.can_step_down,
+                look_ahead=d.look_ahead,
+                discount=_compile(d.discount, ns),
                 types=tuple(
                     TypePlan(
                         name,

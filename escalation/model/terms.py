@@ -171,6 +171,16 @@ class RungTerms:
             out += np.where(holds, self._weight(policy, view, m), 0.0)
         return out
 
+    def threats_on(self, view: Mapping[str, object], idx: np.ndarray) -> np.ndarray:
+        """Expected cost of pending threats at each rung, ``(R, m)``, on any environment.
+
+        Like :meth:`expected_threats`, but evaluated afresh on ``view`` (a later day, say).
+        """
+        out = np.zeros((len(self.decider.ladder), len(idx)))
+        for r, rung_view in enumerate(self.rung_views(view)):
+            out[r] = self.threats_in(rung_view, idx)
+        return out
+
     def support(self, idx: np.ndarray, sub: Subset) -> np.ndarray:
         """Capability the decider expects its target to gain, at each rung, ``(R, m)``.
 

@@ -140,6 +140,7 @@ DECIDER_FIELDS = (
     "hope",
     "planning_days",
     "decisiveness",
+    "discount",
 )
 
 
@@ -223,6 +224,11 @@ def check_scenario(scenario: Scenario) -> None:
                     field.loc,
                     f"'{field.text}' evaluates to {value}: every number the model uses must be "
                     "finite",
+                )
+            if field.loc[-1] == "discount" and not 0 <= value < 1:
+                raise ScenarioCheckError(
+                    field.loc,
+                    f"a daily discount rate is at least 0 and below 1; got {value:g}",
                 )
             if field.loc[-1] == "force" and not 0 <= value <= 1:
                 raise ScenarioCheckError(

@@ -202,6 +202,14 @@ class Decider(Strict):
     planning_days: Expr = Field(30, description="Days of holding costs weighed when deciding.")
     decisiveness: Expr = Field(1, description="Exponent k of the contest success function.")
     can_step_down: bool = Field(False, description="Whether it may choose a lower rung.")
+    look_ahead: WholeNumber = Field(
+        0,
+        ge=0,
+        le=30,
+        description="Later days of its planning window on which it weighs climbing instead of "
+        "now (evenly spaced; 0: it weighs only today).",
+    )
+    discount: Expr = Field(0, description="Daily discount rate of later payoffs (0 <= r < 1).")
     types: dict[Identifier, DeciderType] = Field(default_factory=dict)
     source: str = ""
 

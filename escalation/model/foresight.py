@@ -1,0 +1,119 @@
+"""Foresight: what a decider expects a climb to be worth on later days of its planning window.
+
+A decider with ``look_ahead: K`` weighs, at each decision, climbing now against climbing on K
+evenly spaced later days of its planning window ``W``: day ``t + ceil(W k / K)``, k = 1..K. It
+knows the future as the scenario does: the paths of its parameters (forces massing, the
+season), the days written into conditions (stated deadlines), and the aid and reinforcement in
+transit to its target (which count in the contest whether they have arrived by then or not, see
+:meth:`~escalation.model.terms.RungTerms.support`). A climb on day ``t'`` is worth
+
+    V(r, t') = delta^(t' - t) * U_climb(r, t') - (t' - t) * c_r0      (in stake units)
+
+with ``delta = 1 - discount`` and ``c_r0`` the daily cost of the rung it holds meanwhile. Holding
+is then worth at least the best such V: waiting for readiness or a season is a choice the model
+makes. Everything is computed for the deciding trials at once, one later day at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from escalation.model.contest import contest
+from escalation.model.environment import Overlay, column
+from escalation.model.plan import DeciderPlan
+from escalation.model.terms import COST, FORCE, GAIN, HOLD_COST, THREATS
+
+
+class Foresight:
+    """The later days a decider looks at, and the best climb it sees on them.
+
+    Args:
+        model: the crisis model.
+        decider: the decider's compiled block.
+    """
+
+    def __init__(self, model: Any, decider: DeciderPlan) -> None:
+        self.model = model
+        self.decider = decider
+        self.steps = decider.look_ahead
+
+    def view(self, idx: np.ndarray, sub: Mapping[str, object], days: np.ndarray) -> Overlay:
+        """Trials ``idx`` as they will be on per-trial ``days``: day, paths, forces, capability."""
+        model = self.model
+        plan = model.plan
+        changes: dict[str, object] = {"day": days}
+        for name, path in plan.paths.items():
+            changes[name] = path.at(model.world.points[name][:, idx], days)
+        timed = Overlay(sub, changes)
+        later: dict[str, object] = {}
+        m = len(idx)
+        for actor in model.actors:
+            forces = plan.forces[actor.index]
+            if forces.names & changes.keys():
+                later[f"{actor.key}.forces"] = column(forces(timed), m)
+            capability = plan.capability[actor.index]
+            if capability.names & changes.keys():
+                base = column(capability(timed), m)
+                later[f"{actor.key}.capability"] = base + actor.aid[idx] + actor.reinforcement[idx]
+        return Overlay(timed, later) if later else timed
+
+    def best_later_climb(
+        self,
+        idx: np.ndarray,
+        sub: Mapping[str, object],
+        moves: np.ndarray,
+        granted: np.ndarray,
+        unmet: np.ndarray,
+        planning: np.ndarray,
+        holding_now: np.ndarray,
+        support: np.ndarray | None,
+    ) -> np.ndarray:
+        """The best value, over later days and higher rungs, of climbing later, ``(m,)``.
+
+        ``moves`` are the rungs that may be climbed to (closed where not above a trial's rung);
+        ``holding_now`` is the daily cost of the rung each trial holds; ``support`` the expected
+        support for the target on each rung of ``moves`` (or None). ``-inf`` where nothing
+        above can be climbed.
+        """
+        model = self.model
+        decider = self.decider
+        agent = model.deciders[decider.position]
+        terms = agent.terms
+        cache = model.cache
+        m = len(idx)
+        rung = agent.rung[idx]
+        above = moves[:, None] > rung[None, :]
+        best = np.full(m, -np.inf)
+        if not above.any():
+            return best
+        delta = 1.0 - column(cache.value_at(decider.discount, sub), m)  # type: ignore[arg-type]
+        k = column(cache.value_at(decider.decisiveness, sub), m)  # type: ignore[arg-type]
+        base = terms.rows(idx, sub)  # today's table: fixed terms, and today's threats
+        for step in range(1, self.steps + 1):
+            wait = np.ceil(planning * step / self.steps)
+            days = model.day + wait
+            view = self.view(idx, sub, days)
+            rows = base.copy()
+            for f, r, expression in terms.changing:
+                rows[f, r] = column(expression(view), m)
+            if terms.weights is None:
+                rows[THREATS] = terms.threats_on(view, idx)
+            if decider.target >= 0:
+                target = model.actors[decider.target]
+                defence = view[f"{target.key}.capability"]
+                defence = np.broadcast_to(np.asarray(defence, dtype=float), (m,))
+                if support is not None:
+                    defence = defence + support
+                forces = np.broadcast_to(np.asarray(view[f"{agent.key}.forces"], dtype=float), (m,))
+                p = contest(rows[FORCE][moves] * forces, defence, k)
+            else:
+                p = np.zeros((len(moves), m))
+            value = granted + p * rows[GAIN][moves] * unmet - rows[COST][moves]
+            value -= planning * rows[HOLD_COST][moves] + rows[THREATS][moves]
+            value = np.power(delta, wait) * value - wait * holding_now
+            value = np.where(above, value, -np.inf)
+            best = np.maximum(best, value.max(axis=0))
+        return best
