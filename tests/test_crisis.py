@@ -725,3 +725,43 @@ def test_a_discount_makes_waiting_worth_less() -> None:
     q = 0.2
     expected = 1 - (1 - q) ** 40
     assert abs(np.mean(days <= 40) - expected) <= Z * binomial_se(expected, len(days))
+
+
+# --------------------------------------------------------------------------- wars that are fought
+
+
+def _campaign(lag: float) -> dict:
+    """A challenger fighting on `war` from day 0, its target promised 100 of aid on day 1."""
+    data = toy(horizon=60, policies={"help": aid(100, lag=lag, perceived=0)})
+    data["ladder"][3].update(war_rate=0.05)
+    data["challenger"].update(start_rung="war", decision_rate=0)
+    return data
+
+
+def test_aid_arriving_mid_war_changes_the_odds_so_its_lag_matters() -> None:
+    # 100 against 100 (P = 1/2) until the aid arrives; then 100 against 200 (P = 1/3).
+    soon, _ = play(_campaign(lag=3), 20_000, seed=41)
+    never, _ = play(_campaign(lag=100), 20_000, seed=41)  # due after the horizon
+    won_soon = (soon["war:chal"] == "won").to_numpy()
+    won_never = (never["war:chal"] == "won").to_numpy()
+    gap, se = share_gap(won_soon, won_never)
+    assert gap < -Z * se
+    # Exactly: won by day 60 with per-day chance 0.05 P, P = 1/2 on days 1-4, then 1/3.
+    stay = 0.95
+    expected = 0.5 * (1 - stay**4) + stay**4 * (1 / 3) * (1 - stay**56)
+    assert abs(won_soon.mean() - expected) <= Z * binomial_se(expected, len(won_soon))
+
+
+def test_a_won_campaign_wins_the_rungs_gain_and_a_lost_one_falls_back() -> None:
+    data = _campaign(lag=100)
+    data["ladder"][3]["gain"] = 1
+    trials, _ = play(data, 4000, seed=42)
+    result = trials["war:chal"].astype(str)
+    # Winning all it wants, the challenger is satisfied: the crisis ends, classified as war.
+    won = result == "won"
+    assert won.any() and (trials.loc[won, "exit:chal"] == "satisfied").all()
+    assert (trials.loc[won, "outcome"] == "war").all()
+    assert (trials.loc[won, "outcome_day"] <= trials.loc[won, "war_day:chal"]).all()
+    # Losing, it falls back to the highest rung below on which nothing is fought: the strike.
+    lost = result == "lost"
+    assert lost.any() and (trials.loc[lost, "rung:chal"] == "strike").all()

@@ -103,6 +103,12 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "not_utf8": (11, "", ("not UTF-8", "byte 137")),
     "empty": (1, "", ("the file is empty", "mapping")),
     "top_level_list": (2, "", ("mapping", "found a list")),
+    "war_rate_above_one": (46, "ladder[2].war_rate", ("between 0 and 1", "1.5")),
+    "on_failure_unknown": (
+        46,
+        "ladder[2].on_failure",
+        ("unknown rung 'build_up'", "did you mean 'buildup'?"),
+    ),
     "discount_negative": (62, "challenger.discount", ("at least 0 and below 1", "-0.1")),
     "expression_infinite": (59, "challenger.rationality", ("'1e999' evaluates to inf", "finite")),
     "expression_nan": (60, "challenger.decision_rate", ("'0/0' evaluates to nan",)),

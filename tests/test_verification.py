@@ -990,6 +990,105 @@ def test_a_trade_both_prefer_resolves_as_the_closed_form_says() -> None:
     assert_checks(trade_checks())
 
 
+# =========================================================================== wars that are fought
+#
+# A challenger that starts on a fought rung (`war`) and never decides: its campaign is played
+# day by day from day 1 (docs/model.md, section 5.1).
+#
+# - Competing risks. Constant strengths (100 against 100, k = 1: P = 1/2), no attrition: each day
+#   the campaign is won with probability war_rate * P, lost with war_rate * (1 - P) and frozen
+#   with stalemate_rate, so the result is decided on a geometric day and
+#   P(won by day t) = war_rate P / (war_rate + stalemate_rate) * (1 - (1 - war_rate -
+#   stalemate_rate)^t), and likewise for the other two.
+# - Lanchester's square law. No random resolution (war_rate 0), attrition only: each day
+#   A' = A - losses B, B' = B - kills A. Then kills A'^2 - losses B'^2 = (1 - kills losses)
+#   (kills A^2 - losses B^2), so the sign of kills A0^2 - losses B0^2 never changes and the
+#   attacker wins, trial by trial, exactly when kills A0^2 > losses B0^2.
+
+WAR_TRIALS = 40_000
+
+
+def war_scenario(**war: object) -> dict:
+    """A challenger on a fought rung from day 0, with fixed forces and never deciding."""
+    data = toy(horizon=war.pop("horizon", 60))
+    data["ladder"][3].update(war)
+    data["challenger"].update(start_rung="war", decision_rate=0)
+    return data
+
+
+def competing_risk_checks(rate: float = 0.05, freeze: float = 0.02) -> list[Check]:
+    """The campaign's result and day against the competing-risks closed form."""
+    group = f"Wars: competing risks, war_rate {rate}, stalemate_rate {freeze}, P = 1/2"
+    data = war_scenario(war_rate=rate, stalemate_rate=freeze, horizon=60)
+    trials = escalation.run(scenario(data), trials=WAR_TRIALS, seed=TWO_SIDED_SEED).trials
+    result = trials["war:chal"].astype(str).to_numpy()
+    day = trials["war_day:chal"].to_numpy(dtype=float, na_value=np.inf)
+    stay = 1 - rate - freeze
+    hazards = {"won": rate / 2, "lost": rate / 2, "stalemate": freeze}
+    checks = []
+    for t in (1, 10, 60):
+        for name, h in hazards.items():
+            expected = h / (rate + freeze) * (1 - stay**t)
+            hits = (result == name) & (day <= t)
+            checks.append(_share(group, f"P({name} by day {t})", expected, hits))
+    checks.append(_share(group, "P(ongoing at day 60)", stay**60, result == "ongoing"))
+    return checks
+
+
+def lanchester_checks(kills: float = 0.04, losses: float = 0.06) -> list[Check]:
+    """The square law decides every campaign of pure attrition, trial by trial."""
+    group = f"Wars: Lanchester's square law, kills {kills}, losses {losses}"
+    data = war_scenario(kills=kills, losses=losses, horizon=400)
+    data["parameters"] = {
+        "a0": {"dist": "uniform(50, 150)", "source": "test"},
+        "b0": {"dist": "uniform(50, 150)", "source": "test"},
+    }
+    data["actors"]["chal"]["forces"] = "a0"
+    data["actors"]["tgt"]["capability"] = "b0"
+    trials = escalation.run(scenario(data), trials=WAR_TRIALS, seed=TWO_SIDED_SEED).trials
+    result = trials["war:chal"].astype(str).to_numpy()
+    a0, b0 = trials["a0"].to_numpy(), trials["b0"].to_numpy()
+    stronger = kills * a0**2 > losses * b0**2
+    decided = result != "ongoing"
+    n = len(result)
+    return [
+        Check(
+            group,
+            "trials whose winner differs from the square law's",
+            0.0,
+            float(np.sum(decided & ((result == "won") != stronger))),
+            0.0,
+            n,
+            TWO_SIDED_SEED,
+            "exact: a count that must be 0",
+        ),
+    ]
+
+
+def test_campaigns_resolve_as_competing_risks() -> None:
+    assert_checks(competing_risk_checks())
+
+
+def test_attrition_follows_lanchesters_square_law() -> None:
+    assert_checks(lanchester_checks())
+    # Power: most campaigns are decided (so the check covers them), and the square law is not
+    # the linear one: with 100 against 100 the linear law (kills A > losses B) and the square
+    # law agree, so the test's strengths vary, and they disagree in many trials.
+    kills, losses = 0.04, 0.06
+    data = war_scenario(kills=kills, losses=losses, horizon=400)
+    data["parameters"] = {
+        "a0": {"dist": "uniform(50, 150)", "source": "test"},
+        "b0": {"dist": "uniform(50, 150)", "source": "test"},
+    }
+    data["actors"]["chal"]["forces"] = "a0"
+    data["actors"]["tgt"]["capability"] = "b0"
+    trials = escalation.run(scenario(data), trials=4000, seed=3).trials
+    decided = (trials["war:chal"] != "ongoing").to_numpy()
+    assert decided.mean() > 0.95
+    a0, b0 = trials["a0"].to_numpy(), trials["b0"].to_numpy()
+    assert np.mean((kills * a0 > losses * b0) != (kills * a0**2 > losses * b0**2)) > 0.05
+
+
 # =========================================================================== the report
 
 
@@ -1002,7 +1101,8 @@ def all_checks() -> list[Check]:
         checks += chain_timeline_checks(chain)
     checks += chain_order_checks()
     checks += chain_timeline_checks(EVENT_ORDER, days=(1, 2, 3))
-    return checks + attrition_checks() + joint_logit_checks() + trade_checks()
+    checks += attrition_checks() + joint_logit_checks() + trade_checks()
+    return checks + competing_risk_checks() + lanchester_checks()
 
 
 def markdown(checks: list[Check]) -> str:

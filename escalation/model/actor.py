@@ -17,6 +17,7 @@ from escalation.model.foresight import Foresight
 from escalation.model.plan import END, HOLD, DeciderPlan
 from escalation.model.records import ENDED_BY_CHOICE, NO_DEMANDS, PRESSING
 from escalation.model.terms import COST, FORCE, GAIN, HOLD_COST, HOPE, THREATS, RungTerms
+from escalation.model.war import Campaigns
 
 #: State every actor publishes for expressions, as ``<key>.<name>``.
 ACTOR_STATE = ("forces", "capability", "aid", "sanctions", "reinforcement")
@@ -115,6 +116,7 @@ class Decider(Actor):
         self.peak = self.rung.copy()
         self.met = np.zeros(n)  # share of its demands met, published as `<key>.granted`
         self.unmet = np.full(n, bool(plan.demands))  # some demand it makes is unmet
+        self.won = np.zeros(n)  # share of its stake won by campaigns
         self.ended = np.zeros(n)  # 1 once it has ended its part in the crisis
         self.exit = np.full(n, PRESSING if plan.demands else NO_DEMANDS, dtype=np.int8)
         self.exit_day = np.full(n, -1, dtype=np.int64)
@@ -124,6 +126,7 @@ class Decider(Actor):
         self.choosable_rungs = np.flatnonzero(choosable)
         self.terms: RungTerms | None = None  # made once the whole state is published
         self.foresight = Foresight(model, plan) if plan.look_ahead else None
+        self.campaigns = Campaigns(model, self) if plan.war_row >= 0 else None
         # Other deciders whose rungs harm this one (they target it).
         self.attackers: list[Decider] = []
 

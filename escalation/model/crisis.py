@@ -126,6 +126,8 @@ class CrisisModel(mesa.Model):
                 other for other in self.deciders if other.plan.target == decider.index
             ]
         self._demand_makers = [d for d in self.deciders if d.plan.demands]
+        self._fighting = [d for d in self.deciders if d.campaigns is not None]
+        self._dirty_makers: set[int] = set()
 
         self.severity = np.full(n, -1, dtype=np.int64)  # code of the gravest outcome reached
         self.absorbed_code = np.full(n, -1, dtype=np.int64)
@@ -256,6 +258,11 @@ class CrisisModel(mesa.Model):
                 unmet |= ~met
             out |= (other.ended[idx] == 0) & unmet
         return out
+
+    def won(self, decider: Decider, idx: np.ndarray) -> None:
+        """``decider`` won a campaign in trials ``idx``: its share met has risen."""
+        self._dirty_makers.add(decider.plan.position)
+        self._unsettled.append(idx)
 
     def conceded_by(self, d: int, actor: int, idx: np.ndarray) -> np.ndarray:
         """Whether ``actor`` has conceded demand ``d`` in trials ``idx``."""
@@ -400,17 +407,18 @@ class CrisisModel(mesa.Model):
                 cache.touch(f"{demand.name}.granted")
                 changed_makers.add(demand.by)
         dirty.clear()
+        changed_makers |= self._dirty_makers
+        self._dirty_makers = set()
         pressing = np.zeros(len(idx), dtype=bool)
         for decider in self._demand_makers:
             if decider.plan.position in changed_makers:
                 share = np.zeros(len(idx))
-                unmet = np.zeros(len(idx), dtype=bool)
                 for d in decider.plan.demands:  # in demand order, as a sum from scratch
-                    met = self.met[d][idx]
-                    share += plan.demands[d].weight * met
-                    unmet |= ~met
-                decider.met[idx] = share
-                decider.unmet[idx] = unmet
+                    share += plan.demands[d].weight * self.met[d][idx]
+                share += decider.won[idx]  # what campaigns won
+                total = decider.total_weight
+                decider.met[idx] = np.minimum(share, total)
+                decider.unmet[idx] = unmet = share < total - 1e-12
                 cache.touch(f"{decider.key}.granted")
             else:
                 unmet = decider.unmet[idx]
@@ -453,6 +461,8 @@ class CrisisModel(mesa.Model):
             self.live[absorbed] = False
             codes = ladder.outcome_code[decider.rung[absorbed]]
             self.absorbed_code[absorbed] = np.maximum(self.absorbed_code[absorbed], codes)
+        if decider.campaigns is not None:
+            decider.campaigns.moved(idx)
         severity = np.maximum(self.severity[idx], ladder.outcome_code[peak])
         self.severity[idx] = severity
         if len(self._violent_codes):
@@ -508,6 +518,9 @@ class CrisisModel(mesa.Model):
         self.agents.do("step")
         self.settle()
         self._events()
+        self.settle()
+        for decider in self._fighting:
+            decider.campaigns.fight()  # type: ignore[union-attr]
         self.settle()
         self._record()
 
@@ -567,6 +580,9 @@ class CrisisModel(mesa.Model):
             records[f"day_granted:{demand.name}"] = self.day_granted[d]
         for name, (actor, attribute) in accumulated(plan).items():
             records[name] = getattr(self.actors[actor], attribute).copy()
+        for decider in self._fighting:
+            records[f"war:{decider.key}"] = decider.campaigns.final()  # type: ignore[union-attr]
+            records[f"war_day:{decider.key}"] = decider.campaigns.day.copy()  # type: ignore[union-attr]
         for k, name in enumerate(plan.violent):
             records[f"day_{name}"] = self.first_day[k].copy()
         parameters = dict(self.world.drawn)

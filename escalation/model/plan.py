@@ -9,7 +9,7 @@ anything in a scenario changes no draw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -80,6 +80,17 @@ class RungPlan:
     hold_cost: Expression
     hope: Expression | None  # None: the decider's own hope
     harm: Expression
+    war_rate: Expression
+    stalemate_rate: Expression
+    kills: Expression
+    losses: Expression
+    on_failure: str | None
+
+    @property
+    def fought(self) -> bool:
+        """Whether a campaign is fought on this rung (some war term is not a constant 0)."""
+        terms = (self.war_rate, self.stalemate_rate, self.kills, self.losses)
+        return any(not (t.is_constant and float(t({})) == 0.0) for t in terms)
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,11 @@ class LadderPlan:
     def ids(self) -> list[str]:
         """Rung ids, lowest first."""
         return [rung.id for rung in self.rungs]
+
+    @property
+    def fought(self) -> np.ndarray:
+        """Whether a campaign is fought on each rung."""
+        return np.array([rung.fought for rung in self.rungs])
 
     @property
     def choosable(self) -> np.ndarray:
@@ -146,6 +162,7 @@ class DeciderPlan:
     threats: tuple[int, ...]  # enabled policies whose cost it bears
     support: tuple[int, ...]  # enabled policies that add to its target's capability
     row: int  # its first row in a day's draws: the decision opportunity, then one per option
+    war_row: int = -1  # its row of war draws (-1: no rung of its ladder is fought)
 
     @property
     def type_names(self) -> list[str]:
@@ -229,6 +246,11 @@ def _rung(rung: Rung, ns: Namespace) -> RungPlan:
         hold_cost=_compile(rung.hold_cost, ns),
         hope=None if rung.hope is None else _compile(rung.hope, ns),
         harm=_compile(rung.harm, ns),
+        war_rate=_compile(rung.war_rate, ns),
+        stalemate_rate=_compile(rung.stalemate_rate, ns),
+        kills=_compile(rung.kills, ns),
+        losses=_compile(rung.losses, ns),
+        on_failure=rung.on_failure,
     )
 
 
@@ -269,7 +291,7 @@ class Plan:
     outcomes: list[str] = field(default_factory=list)
     row_policy: int = 0  # first row of the policies' trigger draws in a day's draws
     row_event: int = 0
-    rows: int = 0
+    rows: int = 0  # rows of a day's draws: deciders, policies, events, then wars
     #: Every numeric expression with the place of its field in the file, to check its values.
     located: list[tuple[tuple[str | int, ...], Expression]] = field(default_factory=list)
 
@@ -418,6 +440,12 @@ class Plan:
             deciders.append(plan)
             row += plan.rows
 
+        war_row = row + len(policies) + len(scenario.events)
+        for i, plan in enumerate(deciders):
+            if plan.target >= 0 and plan.ladder.fought.any():
+                deciders[i] = replace(plan, war_row=war_row)
+                war_row += 1
+
         events = []
         for name, event in scenario.events.items():
             position = decider_keys.index(event.actor) if event.actor else 0
@@ -446,7 +474,7 @@ class Plan:
             outcomes=outcomes,
             row_policy=row,
             row_event=row + len(policies),
-            rows=row + len(policies) + len(events),
+            rows=war_row,
             located=[
                 (f.loc, _compile(f.text, ns))
                 for f in expression_fields(scenario)

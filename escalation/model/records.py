@@ -12,6 +12,7 @@ import numpy as np
 
 from escalation.model.actions import ACTIONS
 from escalation.model.plan import Plan
+from escalation.model.war import WAR_RESULTS
 
 #: How a decider stands when the trial stops: still pressing its demands, ended its part in
 #: the crisis (dropping what was not met), satisfied (every demand met), or making none.
@@ -56,6 +57,12 @@ def record_specs(plan: Plan) -> list[RecordSpec]:
             RecordSpec(f"day_granted:{demand.name}", "day"),
         ]
     specs += [RecordSpec(name, "float") for name in accumulated(plan)]
+    for d in plan.deciders:
+        if d.war_row >= 0:
+            specs += [
+                RecordSpec(f"war:{d.key}", "code", WAR_RESULTS),
+                RecordSpec(f"war_day:{d.key}", "day"),
+            ]
     specs += [RecordSpec(f"day_{name}", "day") for name in plan.violent]
     return specs
 

@@ -131,7 +131,20 @@ class ExprField:
 
 
 #: Expression fields of a rung and of a decider block, in the order they are checked.
-RUNG_FIELDS = ("gain", "force", "cost", "hold_cost", "hope", "harm")
+RUNG_FIELDS = (
+    "gain",
+    "force",
+    "cost",
+    "hold_cost",
+    "hope",
+    "harm",
+    "war_rate",
+    "stalemate_rate",
+    "kills",
+    "losses",
+)
+#: Rung fields that make a campaign fought on the rung when any is not the constant 0.
+WAR_FIELDS = ("war_rate", "stalemate_rate", "kills", "losses")
 DECIDER_FIELDS = (
     "stake",
     "audience_cost",
@@ -229,6 +242,14 @@ def check_scenario(scenario: Scenario) -> None:
                 raise ScenarioCheckError(
                     field.loc,
                     f"a daily discount rate is at least 0 and below 1; got {value:g}",
+                )
+            if field.loc[-1] in ("war_rate", "stalemate_rate") and not 0 <= value <= 1:
+                raise ScenarioCheckError(
+                    field.loc, f"a daily probability is between 0 and 1; got {value:g}"
+                )
+            if field.loc[-1] in ("kills", "losses") and value < 0:
+                raise ScenarioCheckError(
+                    field.loc, f"an attrition rate is at least 0; got {value:g}"
                 )
             if field.loc[-1] == "force" and not 0 <= value <= 1:
                 raise ScenarioCheckError(
@@ -492,6 +513,15 @@ def _check_deciders(scenario: Scenario) -> None:
         rungs = _rung_ids(scenario, decider)
         if block.start_rung not in rungs:
             _need_on_ladder(scenario, decider, (*loc, "start_rung"), block.start_rung)
+        ladder_name = scenario.ladder_of(block)
+        for index, rung in enumerate(scenario.all_ladders.get(ladder_name, [])):
+            if rung.on_failure is not None:
+                _need_on_ladder(
+                    scenario,
+                    decider,
+                    (*ladder_loc(ladder_name), index, "on_failure"),
+                    rung.on_failure,
+                )
         if not _has_options(scenario, decider):
             raise ScenarioCheckError(
                 loc,

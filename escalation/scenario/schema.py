@@ -160,6 +160,23 @@ class Rung(Strict):
         description="Daily cost to the decider's target while it stands here, in the target's "
         "stake units (matters when the target decides too).",
     )
+    war_rate: Expr = Field(
+        0,
+        description="Daily probability that a day of fighting on this rung decides the campaign "
+        "(won with the contest's chance, else lost); 0: no campaign is fought here.",
+    )
+    stalemate_rate: Expr = Field(0, description="Daily probability that the front freezes.")
+    kills: Expr = Field(
+        0, description="Defending strength destroyed per day per unit of attacking strength."
+    )
+    losses: Expr = Field(
+        0, description="Attacking strength destroyed per day per unit of defending strength."
+    )
+    on_failure: Identifier | None = Field(
+        None,
+        description="The rung a lost campaign falls back to (default: the highest rung below on "
+        "which no campaign is fought).",
+    )
     source: str = ""
 
 
