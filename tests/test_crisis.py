@@ -765,3 +765,46 @@ def test_a_won_campaign_wins_the_rungs_gain_and_a_lost_one_falls_back() -> None:
     # Losing, it falls back to the highest rung below on which nothing is fought: the strike.
     lost = result == "lost"
     assert lost.any() and (trials.loc[lost, "rung:chal"] == "strike").all()
+
+
+# --------------------------------------------------------------------------- learning
+
+
+def _learning(learns: bool) -> dict:
+    """A small threat tested on day 1 teaches the challenger how credible the big one is."""
+    data = toy(horizon=40)
+    data["parameters"] = {"follow": {"dist": "uniform(0, 1)", "source": "test"}}
+    data["policies"] = {
+        "warning": sanction(0.01, when="day >= 1", follow_through="follow"),
+        "big": sanction(0.6, when="chal.rung >= war", follow_through="follow", perceived="resolve"),
+    }
+    data["beliefs"] = {
+        "resolve": {
+            "holder": "chal",
+            "a": 1,
+            "b": 1,
+            "learns_from": ["warning"] if learns else [],
+            "source": "test",
+        }
+    }
+    data["challenger"].update(rationality=10, decision_rate=0.3)
+    return data
+
+
+def test_a_threat_carried_out_makes_the_next_one_more_credible() -> None:
+    learning, _ = play(_learning(True), 8000, seed=51)
+    blind, _ = play(_learning(False), 8000, seed=51)
+    carried = (learning["successes:resolve"] == 1).to_numpy()
+    hollow = (learning["failures:resolve"] == 1).to_numpy()
+    # Seen carried out, the belief rises from 1/2 to 2/3; seen not carried out, falls to 1/3;
+    # where the crisis ended before the warning was tested, nothing was learnt.
+    np.testing.assert_allclose(learning.loc[carried, "belief:resolve"], 2 / 3)
+    np.testing.assert_allclose(learning.loc[hollow, "belief:resolve"], 1 / 3)
+    assert (learning.loc[~carried & ~hollow, "belief:resolve"] == 0.5).all()
+    assert (blind["belief:resolve"] == 0.5).all()
+    war_learning = reached(learning, "war")
+    war_blind = reached(blind, "war")
+    gap, se = share_gap(war_learning[carried], war_blind[carried])
+    assert gap < -Z * se  # a credible threat deters
+    gap, se = share_gap(war_learning[hollow], war_blind[hollow])
+    assert gap > Z * se  # a hollow one emboldens

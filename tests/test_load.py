@@ -21,6 +21,8 @@ BAD = Path(__file__).resolve().parent / "bad"
 BASE = BAD / "base.yaml"
 #: The two-sided base: bad files named two_sided_* are copies of it.
 BASE_TWO_SIDED = BAD / "base_two_sided.yaml"
+#: The base with beliefs: bad files named belief_* are copies of it.
+BASE_BELIEFS = BAD / "base_beliefs.yaml"
 BAD_SCENARIOS = sorted((BAD / "scenarios").glob("*.yaml"))
 
 #: file stem -> (line, field, words the message must contain). The line is the offending field's
@@ -109,6 +111,16 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
         "ladder[2].on_failure",
         ("unknown rung 'build_up'", "did you mean 'buildup'?"),
     ),
+    "belief_unknown_policy": (
+        99,
+        "beliefs.trust.learns_from[0]",
+        ("unknown policy 'sanction'", "did you mean 'sanctions'?"),
+    ),
+    "belief_likelihood_above_one": (
+        108,
+        "beliefs.nature.signals.seen.likelihood.bold",
+        ("between 0 and 1", "1.2"),
+    ),
     "discount_negative": (62, "challenger.discount", ("at least 0 and below 1", "-0.1")),
     "expression_infinite": (59, "challenger.rationality", ("'1e999' evaluates to inf", "finite")),
     "expression_nan": (60, "challenger.decision_rate", ("'0/0' evaluates to nan",)),
@@ -183,6 +195,7 @@ def test_base_scenario_is_valid() -> None:
     scenario = load_scenario(BASE)
     assert scenario.name == "small"
     Plan.from_scenario(scenario)  # and compiles
+    assert load_scenario(BASE_BELIEFS).beliefs
     two_sided = load_scenario(BASE_TWO_SIDED)
     assert [d.key for d in two_sided.decider_blocks] == ["red", "blue"]
     Plan.from_scenario(two_sided)
@@ -214,7 +227,12 @@ def test_bad_scenario_message_is_located_and_specific(path: Path) -> None:
 )
 def test_bad_scenario_is_one_small_edit_of_the_base(path: Path) -> None:
     """Each file differs from its base in a line or two, so it holds one mistake."""
-    base_path = BASE_TWO_SIDED if path.stem.startswith("two_sided_") else BASE
+    if path.stem.startswith("two_sided_"):
+        base_path = BASE_TWO_SIDED
+    elif path.stem.startswith("belief_"):
+        base_path = BASE_BELIEFS
+    else:
+        base_path = BASE
     base = base_path.read_text().splitlines()
     base = base[next(i for i, text in enumerate(base) if not text.startswith("#")) :]
     changed = [

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.linalg
-from builders import Z, binomial_se, duel, scenario, share_gap, toy
+from builders import Z, binomial_se, duel, sanction, scenario, share_gap, toy
 
 import escalation
 
@@ -1089,6 +1089,153 @@ def test_attrition_follows_lanchesters_square_law() -> None:
     assert np.mean((kills * a0 > losses * b0) != (kills * a0**2 > losses * b0**2)) > 0.05
 
 
+# =========================================================================== learning
+#
+# Beliefs updated by Bayes' rule on what their holders observe (docs/model.md, section 6.1),
+# against the closed forms, trial by trial:
+#
+# - Beta-Binomial. A Beta(a, b) belief that the guarantor carries out its threats, with a and b
+#   drawn per trial, counts two threats (which trigger on days 2 and 5 and are carried out with
+#   a drawn chance) and a costly signal on day 8 worth 2 successes and 1 failure. Its mean is
+#   (a + k) / (a + b + k + f) with k successes and f failures, read off the sanctions carried
+#   out (severities 1 and 10, so each one's fate is known).
+# - Discrete Bayes. A belief over "bold" and "meek" with a drawn prior p, two signals with
+#   likelihoods (0.8, 0.3) and (0.9, 0.2), observed or not per trial: the posterior of "bold"
+#   is p L / (p L + (1 - p) L') over the signals observed. A third signal with likelihood 0.5
+#   under both (cheap talk) must leave every posterior unchanged, to the last bit.
+
+LEARN_TRIALS = 5000
+
+
+def learning_scenario(cheap_talk: bool = True) -> dict:
+    """A challenger that never moves, learning about its guarantor from what it sees."""
+    data = toy(horizon=10)
+    data["challenger"]["decision_rate"] = 0
+    data["parameters"] = {
+        "x": {"dist": "uniform(0, 1)", "source": "test"},
+        "follow": {"dist": "uniform(0, 1)", "source": "test"},
+        "p_bold": {"dist": "uniform(0.2, 0.8)", "source": "test"},
+        "coin": {"dist": "bernoulli(0.5)", "source": "test"},
+    }
+    data["policies"] = {
+        "first": sanction(1, when="day >= 2", follow_through="follow"),
+        "second": sanction(10, when="day >= 5", follow_through="follow"),
+    }
+    signals = {
+        "seen": {
+            "when": "day == 3 and coin == 1",
+            "likelihood": {"bold": 0.8, "meek": 0.3},
+            "source": "test",
+        },
+        "carried": {
+            "policy": "second",
+            "carried_out": True,
+            "likelihood": {"bold": 0.9, "meek": 0.2},
+            "source": "test",
+        },
+    }
+    if cheap_talk:
+        signals["talk"] = {
+            "when": "day == 4",
+            "likelihood": {"bold": 0.5, "meek": 0.5},
+            "source": "test: the same likelihood under both",
+        }
+    data["beliefs"] = {
+        "resolve": {
+            "holder": "chal",
+            "a": "1 + 4 * x",
+            "b": "1 + 4 * (1 - x)",
+            "learns_from": ["first", "second"],
+            "signals": {
+                "costly": {"when": "day == 8", "successes": 2, "failures": 1, "source": "test"}
+            },
+            "source": "test",
+        },
+        "nature": {
+            "holder": "chal",
+            "hypotheses": {"bold": "p_bold", "meek": "1 - p_bold"},
+            "signals": signals,
+            "source": "test",
+        },
+    }
+    return data
+
+
+def learning_checks() -> list[Check]:
+    """The engine's beliefs against Beta-Binomial and discrete Bayes, trial by trial."""
+    trials = escalation.run(scenario(learning_scenario()), trials=LEARN_TRIALS, seed=11).trials
+    n = len(trials)
+    sanctions = trials["sanctions:chal"].to_numpy()
+    first = np.isin(sanctions, (1.0, 11.0)).astype(float)
+    second = (sanctions >= 10).astype(float)
+    x = trials["x"].to_numpy()
+    a, b = 1 + 4 * x, 1 + 4 * (1 - x)
+    k = first + second + 2.0  # the costly signal on day 8 is seen in every trial
+    f = (1.0 - first) + (1.0 - second) + 1.0
+    beta = (a + k) / (a + b + k + f)
+    p = trials["p_bold"].to_numpy()
+    seen = trials["coin"].to_numpy() == 1
+    carried = second == 1
+    bold = p * np.where(seen, 0.8, 1.0) * np.where(carried, 0.9, 1.0)
+    meek = (1 - p) * np.where(seen, 0.3, 1.0) * np.where(carried, 0.2, 1.0)
+    discrete = bold / (bold + meek)
+    quiet = escalation.run(
+        scenario(learning_scenario(cheap_talk=False)), trials=LEARN_TRIALS, seed=11
+    ).trials
+    group = "Learning: posteriors against their closed forms, trial by trial"
+    how = "exact: the largest difference over trials, which must be 0 (to 1e-12)"
+    return [
+        Check(
+            group,
+            "max |Beta mean - (a + k) / (a + b + k + f)|",
+            0.0,
+            float(np.abs(trials["belief:resolve"].to_numpy() - beta).max()),
+            0.0,
+            n,
+            11,
+            how,
+        ),
+        Check(
+            group,
+            "max |P(bold) - p L / (p L + (1 - p) L')|",
+            0.0,
+            float(np.abs(trials["belief:nature:bold"].to_numpy() - discrete).max()),
+            0.0,
+            n,
+            11,
+            how,
+        ),
+        Check(
+            group,
+            "max |P(bold) with cheap talk - without|",
+            0.0,
+            float(
+                np.abs(
+                    trials["belief:nature:bold"].to_numpy() - quiet["belief:nature:bold"].to_numpy()
+                ).max()
+            ),
+            0.0,
+            n,
+            11,
+            "exact: 0 to the last bit (asserted with ==)",
+        ),
+    ]
+
+
+def test_beliefs_equal_their_closed_forms_trial_by_trial() -> None:
+    checks = learning_checks()
+    assert_checks(checks)
+    # Power: the trials do differ in what they saw, and cheap talk was seen in every trial.
+    trials = escalation.run(scenario(learning_scenario()), trials=500, seed=11).trials
+    assert trials["signal:nature:talk"].all()
+    assert 0 < trials["signal:nature:seen"].mean() < 1
+    assert 0 < trials["signal:nature:carried"].mean() < 1
+    quiet = escalation.run(
+        scenario(learning_scenario(cheap_talk=False)), trials=500, seed=11
+    ).trials
+    assert (trials["belief:nature:bold"].to_numpy() == quiet["belief:nature:bold"].to_numpy()).all()
+
+
 # =========================================================================== the report
 
 
@@ -1102,7 +1249,8 @@ def all_checks() -> list[Check]:
     checks += chain_order_checks()
     checks += chain_timeline_checks(EVENT_ORDER, days=(1, 2, 3))
     checks += attrition_checks() + joint_logit_checks() + trade_checks()
-    return checks + competing_risk_checks() + lanchester_checks()
+    checks += competing_risk_checks() + lanchester_checks()
+    return checks + learning_checks()
 
 
 def markdown(checks: list[Check]) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 
 from escalation.model.actions import ACTIONS
 from escalation.model.actor import Actor, Decider
+from escalation.model.beliefs import Beliefs
 from escalation.model.cache import ExpressionCache
 from escalation.model.environment import Overlay, Subset
 from escalation.model.plan import FROZEN, SETTLEMENT, STAND_DOWN, Plan
@@ -156,6 +157,7 @@ class CrisisModel(mesa.Model):
             or (plan.forces[actor.index].names | plan.capability[actor.index].names)
             - self.cache.fixed
         ]
+        self.beliefs = Beliefs(self)  # before the rung terms: beliefs are state, not fixed
         self._owners: dict[int, list[RungTerms]] = {}
         for decider in self.deciders:
             decider.terms = RungTerms(self, decider.plan)
@@ -307,9 +309,9 @@ class CrisisModel(mesa.Model):
         else:
             follow = cache.value_at(policy.follow_through, Subset(self.env, idx))
             done = idx[self.follow_draws[p, idx] < follow]
-            if not len(done):
-                return
-        ACTIONS[policy.kind].apply(self, p, policy, done)
+        self.beliefs.triggered(p, idx, done)  # the triggers are seen, carried out or not
+        if len(done):
+            ACTIONS[policy.kind].apply(self, p, policy, done)
 
     def deliver(self, p: int, idx: np.ndarray, amount: np.ndarray) -> None:
         """Add policy ``p``'s delivery to its recipient in trials ``idx``."""
@@ -522,6 +524,7 @@ class CrisisModel(mesa.Model):
         for decider in self._fighting:
             decider.campaigns.fight()  # type: ignore[union-attr]
         self.settle()
+        self.beliefs.end_of_day()
         self._record()
 
     def play(self) -> BlockResult:
@@ -583,6 +586,7 @@ class CrisisModel(mesa.Model):
         for decider in self._fighting:
             records[f"war:{decider.key}"] = decider.campaigns.final()  # type: ignore[union-attr]
             records[f"war_day:{decider.key}"] = decider.campaigns.day.copy()  # type: ignore[union-attr]
+        records.update(self.beliefs.records())
         for k, name in enumerate(plan.violent):
             records[f"day_{name}"] = self.first_day[k].copy()
         parameters = dict(self.world.drawn)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from escalation.scenario.check import expression_fields, namespace
+from escalation.scenario.check import hypotheses as check_hypotheses
 from escalation.scenario.conditions import Expression, Namespace, compile_expression
 from escalation.scenario.distributions import Distribution, parse_distribution
 from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Rung, Scenario
@@ -223,6 +224,34 @@ class PolicyPlan:
 
 
 @dataclass(frozen=True)
+class SignalPlan:
+    """Something a belief's holder observes, and what it is worth as evidence."""
+
+    name: str
+    when: Expression | None  # observed the first day this holds
+    policy: int  # or when this policy triggers (-1: none)
+    carried_out: bool | None  # ... and was (True) or was not (False) carried out
+    likelihood: tuple[Expression, ...]  # under each hypothesis (a belief over hypotheses)
+    successes: Expression  # what it counts as (a credibility belief)
+    failures: Expression
+
+
+@dataclass(frozen=True)
+class BeliefPlan:
+    """A belief held by a decider: a Beta credibility, or a distribution over hypotheses."""
+
+    name: str
+    holder: int  # position of the decider who holds it
+    kind: str  # credibility | hypotheses
+    a: Expression | None
+    b: Expression | None
+    learns_from: tuple[int, ...]  # policies whose triggers it counts
+    hypotheses: tuple[str, ...]
+    priors: tuple[Expression, ...]
+    signals: tuple[SignalPlan, ...]
+
+
+@dataclass(frozen=True)
 class EventPlan:
     """A hazard that moves a decider up to a rung."""
 
@@ -288,6 +317,7 @@ class Plan:
     demands: list[DemandPlan]
     policies: list[PolicyPlan]
     events: list[EventPlan]
+    beliefs: list[BeliefPlan] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
     row_policy: int = 0  # first row of the policies' trigger draws in a day's draws
     row_event: int = 0
@@ -459,6 +489,37 @@ class Plan:
                 )
             )
 
+        names = list(scenario.policies)
+        beliefs = []
+        for name, belief in scenario.beliefs.items():
+            hypotheses = check_hypotheses(scenario, name)
+            beliefs.append(
+                BeliefPlan(
+                    name=name,
+                    holder=decider_keys.index(belief.holder),
+                    kind=belief.kind,
+                    a=None if belief.a is None else _compile(belief.a, ns),
+                    b=None if belief.b is None else _compile(belief.b, ns),
+                    learns_from=tuple(names.index(p) for p in belief.learns_from),
+                    hypotheses=tuple(hypotheses),
+                    priors=tuple(_compile(v, ns) for v in hypotheses.values()),
+                    signals=tuple(
+                        SignalPlan(
+                            name=signal_name,
+                            when=None if signal.when is None else _compile(signal.when, ns, "bool"),
+                            policy=-1 if signal.policy is None else names.index(signal.policy),
+                            carried_out=signal.carried_out,
+                            likelihood=tuple(
+                                _compile(signal.likelihood[h], ns) for h in hypotheses
+                            ),
+                            successes=_compile(signal.successes, ns),
+                            failures=_compile(signal.failures, ns),
+                        )
+                        for signal_name, signal in belief.signals.items()
+                    ),
+                )
+            )
+
         return cls(
             scenario=scenario,
             actors=actors,
@@ -471,6 +532,7 @@ class Plan:
             demands=demands,
             policies=policies,
             events=events,
+            beliefs=beliefs,
             outcomes=outcomes,
             row_policy=row,
             row_event=row + len(policies),

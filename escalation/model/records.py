@@ -57,6 +57,16 @@ def record_specs(plan: Plan) -> list[RecordSpec]:
             RecordSpec(f"day_granted:{demand.name}", "day"),
         ]
     specs += [RecordSpec(name, "float") for name in accumulated(plan)]
+    for belief in plan.beliefs:
+        if belief.kind == "credibility":
+            specs += [
+                RecordSpec(f"belief:{belief.name}", "float"),
+                RecordSpec(f"successes:{belief.name}", "float"),
+                RecordSpec(f"failures:{belief.name}", "float"),
+            ]
+        else:
+            specs += [RecordSpec(f"belief:{belief.name}:{h}", "float") for h in belief.hypotheses]
+        specs += [RecordSpec(f"signal:{belief.name}:{s.name}", "bool") for s in belief.signals]
     for d in plan.deciders:
         if d.war_row >= 0:
             specs += [

@@ -98,6 +98,12 @@ def namespace(scenario: Scenario) -> Namespace:
         for actor in scenario.actors
     }
     objects.update((name, frozenset(DEMAND_ATTRIBUTES)) for name in scenario.demands)
+    objects.update(
+        (name, frozenset(hypotheses(scenario, name)))
+        for name, belief in scenario.beliefs.items()
+        if belief.kind == "hypotheses"
+    )
+    credibility = [n for n, b in scenario.beliefs.items() if b.kind == "credibility"]
     standing: dict[str, list[str]] = {}
     for d in deciders.values():
         standing.setdefault(scenario.ladder_of(d.block), []).append(d.key)
@@ -108,11 +114,22 @@ def namespace(scenario: Scenario) -> Namespace:
             constants[rung.id] = float(index)
             rungs[rung.id] = frozenset(standing.get(name, ()))
     return Namespace(
-        variables=frozenset((*BUILTIN_VARIABLES, *scenario.parameters)),
+        variables=frozenset((*BUILTIN_VARIABLES, *scenario.parameters, *credibility)),
         constants=constants,
         actors=objects,
         rungs=rungs if len(scenario.all_ladders) > 1 else {},
     )
+
+
+def hypotheses(scenario: Scenario, name: str) -> dict[str, str | int | float]:
+    """A discrete belief's hypotheses and prior weights (from the decider's types if ``about``)."""
+    belief = scenario.beliefs[name]
+    if belief.hypotheses or belief.about is None:
+        return dict(belief.hypotheses)
+    for decider in scenario.decider_blocks:
+        if decider.key == belief.about:
+            return {t: kind.prior for t, kind in decider.block.types.items()}
+    return {}
 
 
 def static_names(scenario: Scenario) -> frozenset[str]:
@@ -194,6 +211,22 @@ def expression_fields(scenario: Scenario) -> Iterator[ExprField]:
     for name, event in scenario.events.items():
         yield ExprField(("events", name, "when"), event.when, "bool")
         yield ExprField(("events", name, "rate"), event.rate, "number")
+    for name, belief in scenario.beliefs.items():
+        loc = ("beliefs", name)
+        for field in ("a", "b"):
+            value = getattr(belief, field)
+            if value is not None:
+                yield ExprField((*loc, field), value, "number", static=True)
+        for hypothesis, prior in belief.hypotheses.items():
+            yield ExprField((*loc, "hypotheses", hypothesis), prior, "number", static=True)
+        for signal_name, signal in belief.signals.items():
+            sloc = (*loc, "signals", signal_name)
+            if signal.when is not None:
+                yield ExprField((*sloc, "when"), signal.when, "bool")
+            for hypothesis, value in signal.likelihood.items():
+                yield ExprField((*sloc, "likelihood", hypothesis), value, "number")
+            for field in ("successes", "failures"):
+                yield ExprField((*sloc, field), getattr(signal, field), "number")
 
 
 def _compile_text(text: str | int | float | bool) -> str | int | float:
@@ -211,6 +244,7 @@ def check_scenario(scenario: Scenario) -> None:
     _check_demands(scenario)
     _check_policies(scenario)
     _check_events(scenario)
+    _check_beliefs(scenario)
     for name in scenario.base_rates:
         _need(("base_rates", name), "outcome", name, scenario.outcomes)
     if scenario.case is not None:
@@ -247,6 +281,17 @@ def check_scenario(scenario: Scenario) -> None:
                 raise ScenarioCheckError(
                     field.loc, f"a daily probability is between 0 and 1; got {value:g}"
                 )
+            if field.loc[0] == "beliefs" and "likelihood" in field.loc and not 0 <= value <= 1:
+                raise ScenarioCheckError(
+                    field.loc, f"a likelihood is a probability, between 0 and 1; got {value:g}"
+                )
+            if field.loc[0] == "beliefs" and field.loc[-1] in ("a", "b") and not value > 0:
+                raise ScenarioCheckError(
+                    field.loc, f"a Beta prior's pseudo-counts are above 0; got {value:g}"
+                )
+            counts = field.loc[0] == "beliefs" and field.loc[-1] in ("successes", "failures")
+            if counts and value < 0:
+                raise ScenarioCheckError(field.loc, f"a count is at least 0; got {value:g}")
             if field.loc[-1] in ("kills", "losses") and value < 0:
                 raise ScenarioCheckError(
                     field.loc, f"an attrition rate is at least 0; got {value:g}"
@@ -387,6 +432,7 @@ def _check_names(scenario: Scenario) -> None:
     for ladder, rungs in scenario.all_ladders.items():
         groups += [((*ladder_loc(ladder), i, "id"), rung.id) for i, rung in enumerate(rungs)]
     groups += [(("demands", name), name) for name in scenario.demands]
+    groups += [(("beliefs", name), name) for name in scenario.beliefs]
     for loc, name in groups:
         if name in RESERVED:
             raise ScenarioCheckError(loc, f"'{name}' is a reserved word; choose another name")
@@ -670,6 +716,71 @@ def _check_policies(scenario: Scenario) -> None:
                     (*loc, "cost"),
                     f"there are several deciders; say who bears this cost "
                     f"(against: one of {', '.join(deciders)})",
+                )
+
+
+def _check_beliefs(scenario: Scenario) -> None:
+    """A belief is held by a decider, is of one kind, and its signals fit that kind."""
+    deciders = {d.key: d for d in scenario.decider_blocks}
+    policies = list(scenario.policies)
+    for name, belief in scenario.beliefs.items():
+        loc = ("beliefs", name)
+        _need((*loc, "holder"), "decider", belief.holder, list(deciders))
+        if belief.kind == "credibility":
+            for field in ("a", "b"):
+                if getattr(belief, field) is None:
+                    raise ScenarioCheckError(
+                        loc,
+                        f"a credibility belief needs both 'a' and 'b' (its Beta prior); "
+                        f"no '{field}'",
+                    )
+            if belief.hypotheses or belief.about is not None:
+                raise ScenarioCheckError(
+                    loc,
+                    "a belief is either a credibility (a, b) or over hypotheses (hypotheses or "
+                    "about), not both",
+                )
+        else:
+            if belief.learns_from:
+                raise ScenarioCheckError(
+                    (*loc, "learns_from"),
+                    "learns_from counts threats carried out for a credibility belief (a, b); a "
+                    "belief over hypotheses learns from signals with likelihoods",
+                )
+            if belief.about is not None:
+                _need((*loc, "about"), "decider", belief.about, list(deciders))
+                if not belief.hypotheses and not deciders[belief.about].block.types:
+                    raise ScenarioCheckError(
+                        (*loc, "about"),
+                        f"'{belief.about}' has no types to be the hypotheses; give hypotheses",
+                    )
+            elif not belief.hypotheses:
+                raise ScenarioCheckError(
+                    loc, "give the belief 'a' and 'b' (a credibility), or 'hypotheses' or 'about'"
+                )
+        for index, policy in enumerate(belief.learns_from):
+            _need((*loc, "learns_from", index), "policy", policy, policies)
+        names = list(hypotheses(scenario, name))
+        for signal_name, signal in belief.signals.items():
+            sloc = (*loc, "signals", signal_name)
+            if signal.policy is not None:
+                _need((*sloc, "policy"), "policy", signal.policy, policies)
+            if belief.kind == "credibility":
+                if signal.likelihood:
+                    raise ScenarioCheckError(
+                        (*sloc, "likelihood"),
+                        "a credibility belief counts a signal as successes and failures, not "
+                        "by likelihoods",
+                    )
+                continue
+            for hypothesis in signal.likelihood:
+                _need((*sloc, "likelihood", hypothesis), "hypothesis", hypothesis, names)
+            missing = [h for h in names if h not in signal.likelihood]
+            if missing:
+                raise ScenarioCheckError(
+                    (*sloc, "likelihood"),
+                    "give the signal's likelihood under every hypothesis; missing "
+                    + ", ".join(missing),
                 )
 
 

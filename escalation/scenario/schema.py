@@ -384,6 +384,67 @@ class Policy(Strict):
     source: str = Field(min_length=1, description="The sentence the policy encodes.")
 
 
+class Signal(Strict):
+    """Something a belief's holder observes: a condition that comes true, or a policy triggered.
+
+    Observed once per trial: on the first day ``when`` holds (at the end of the day), or when
+    ``policy`` triggers (and, with ``carried_out``, only if it was or was not carried out). A
+    belief over hypotheses takes ``likelihood``: the chance of observing it under each; a
+    credibility belief takes ``successes`` and ``failures``: what it counts as.
+    """
+
+    when: StrictStr | None = None
+    policy: Identifier | None = None
+    carried_out: StrictBool | None = None
+    likelihood: dict[Identifier, Expr] = Field(default_factory=dict)
+    successes: Expr = 0
+    failures: Expr = 0
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Signal:
+        """Check that exactly one of ``when`` and ``policy`` says what is observed."""
+        if (self.when is None) == (self.policy is None):
+            raise ValueError(
+                "a signal is observed 'when' a condition holds or on a 'policy'; give one"
+            )
+        if self.carried_out is not None and self.policy is None:
+            raise ValueError("'carried_out' qualifies a signal observed on a 'policy'")
+        return self
+
+
+class Belief(Strict):
+    """What a decider believes, as state that moves with what it observes (by Bayes' rule).
+
+    A **credibility** belief (``a``, ``b``) is a Beta distribution over the chance that some
+    threats are carried out; expressions read its mean as ``<name>``. Each trigger of a policy
+    in ``learns_from`` counts as a success (carried out) or a failure. A belief over
+    **hypotheses** (``hypotheses``, or ``about`` a decider whose types are the hypotheses) is a
+    discrete distribution; expressions read ``<name>.<hypothesis>``.
+    """
+
+    holder: Identifier = Field(description="The decider who holds it.")
+    a: Expr | None = Field(None, description="Beta prior: pseudo-count of threats carried out.")
+    b: Expr | None = Field(None, description="Beta prior: pseudo-count of threats not carried out.")
+    learns_from: list[Identifier] = Field(
+        default_factory=list, description="Policies whose triggers it counts (credibility)."
+    )
+    about: Identifier | None = Field(
+        None, description="A decider whose private types are the hypotheses (with their priors)."
+    )
+    hypotheses: dict[Identifier, Expr] = Field(
+        default_factory=dict, description="Hypotheses and their prior weights."
+    )
+    signals: dict[Identifier, Signal] = Field(default_factory=dict)
+    description: str = ""
+    source: str = Field(min_length=1)
+
+    @property
+    def kind(self) -> str:
+        """``credibility`` (a Beta belief) or ``hypotheses`` (a discrete one)."""
+        return "credibility" if self.a is not None or self.b is not None else "hypotheses"
+
+
 class Event(Strict):
     """A hazard nobody chooses: while `when` holds, a decider jumps up to a rung at a daily rate."""
 
@@ -503,6 +564,9 @@ class Scenario(Strict):
     demands: dict[Identifier, Demand] = Field(default_factory=dict)
     policies: dict[Identifier, Policy] = Field(default_factory=dict)
     events: dict[Identifier, Event] = Field(default_factory=dict)
+    beliefs: dict[Identifier, Belief] = Field(
+        default_factory=dict, description="Beliefs that move with what deciders observe."
+    )
     #: The file the scenario was read from, if any: later mistakes (a value found NaN while
     #: playing) can then still name its line. Not part of the content or its hash.
     _source_file: str | None = PrivateAttr(default=None)
