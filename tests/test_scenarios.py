@@ -58,6 +58,18 @@ def test_kargil_every_parameter_has_a_source() -> None:
     assert missing == []
 
 
+def test_kargil_every_actor_and_rung_has_a_source_too() -> None:
+    # Optional in the format; in a shipped scenario every number's home says where it is from.
+    data, _ = read_yaml(KARGIL)
+    parts = [(f"actors.{k}", v) for k, v in data["actors"].items()] + [
+        (f"ladders.{name}.{rung['id']}", rung)
+        for name, ladder in data["ladders"].items()
+        for rung in ladder
+    ]
+    missing = [where for where, part in parts if not str(part.get("source", "")).strip()]
+    assert missing == []
+
+
 def test_kargil_citations_and_references_match_both_ways() -> None:
     data, _ = read_yaml(KARGIL)
     references = set(data["references"])
