@@ -20,6 +20,7 @@ from builders import (
     aid,
     binomial_se,
     concession,
+    duel,
     model,
     play,
     sanction,
@@ -808,3 +809,109 @@ def test_a_threat_carried_out_makes_the_next_one_more_credible() -> None:
     assert gap < -Z * se  # a credible threat deters
     gap, se = share_gap(war_learning[hollow], war_blind[hollow])
     assert gap > Z * se  # a hollow one emboldens
+
+
+# --------------------------------------------------------------------------- deals and retaliation
+
+
+def _offer(rationality: float) -> dict:
+    """Red would trade only if blue did; blue never concedes (its price is prohibitive)."""
+    data = duel(horizon=30)
+    data["ladder"] = [{"id": "calm", "choosable": False}, {"id": "standoff", "hold_cost": 0.01}]
+    data["demands"] = {
+        "withdrawal": {
+            "by": "red",
+            "weight": 1,
+            "grantors": ["blue"],
+            "cost": 50,
+            "together_with": ["pledge"],
+            "source": "test",
+        },
+        "pledge": {"by": "blue", "weight": 1, "grantors": ["red"], "cost": 0.1, "source": "test"},
+    }
+    for side in ("red", "blue"):
+        data["deciders"][side].update(rationality=rationality, decision_rate=0.5, audience_cost=5)
+    return data
+
+
+def test_an_offer_not_taken_up_lapses_at_the_offerers_next_decision() -> None:
+    crisis = model(_offer(rationality=1e6), 2000, seed=61)
+    red = crisis.deciders[0]
+    offered = crisis.conceded[(1, red.index)]  # red's half of the trade: the pledge
+    seen = np.zeros(crisis.n, dtype=bool)
+    for _ in range(10):
+        before = offered.copy()
+        crisis.step()
+        decided = crisis.draws[red.plan.row] < 0.5
+        # An offer made stands on days red does not decide; red renews it whenever it decides
+        # (conceding is still its best option), and blue never accepts.
+        assert (offered[before & ~decided]).all()
+        seen |= offered
+    assert seen.mean() > 0.99 and not crisis.granted[1].any()
+    # At a finite rationality red sometimes does not renew: the offer lapses.
+    crisis = model(_offer(rationality=0.5), 4000, seed=62)
+    red = crisis.deciders[0]
+    offered = crisis.conceded[(1, red.index)]
+    lapsed = np.zeros(crisis.n, dtype=bool)
+    for _ in range(15):
+        before = offered.copy()
+        crisis.step()
+        lapsed |= before & ~offered
+    assert lapsed.any()
+
+
+def test_a_granted_demand_moves_the_deciders_its_deal_names() -> None:
+    # Blue's price (0.1) buys an end to the crisis: the deal moves red to calm, which meets
+    # blue's own demand. Ending instead would cost each its audience (1).
+    data = duel(horizon=20)
+    data["ladder"] = [
+        {"id": "calm"},
+        {"id": "standoff", "hold_cost": 0.01},
+    ]
+    for side in ("red", "blue"):
+        data["deciders"][side].update(audience_cost=1, decision_rate=0.3)
+    data["demands"] = {
+        "calm_down": {
+            "by": "red",
+            "weight": 1,
+            "grantors": ["blue"],
+            "cost": 0.1,
+            "on_grant": {"blue": "calm", "red": "calm"},
+            "source": "test",
+        },
+        "blue_wants": {
+            "by": "blue",
+            "weight": 1,
+            "grantors": ["red"],
+            "met_when": "red.rung == calm",
+            "source": "test",
+        },
+    }
+    trials, _ = play(data, 2000, seed=63)
+    granted = trials["granted:calm_down"].to_numpy()
+    assert granted.any()
+    # Both moved to calm; blue's own demand was then met by red's move, so the crisis ended.
+    assert (trials.loc[granted, "rung:blue"] == "calm").all()
+    assert (trials.loc[granted, "rung:red"] == "calm").all()
+    assert (trials.loc[granted, "outcome"] == "settlement").all()
+
+
+def test_a_stated_retaliation_is_carried_out_as_a_climb() -> None:
+    data = duel(horizon=20)
+    data["ladder"][2]["choosable"] = False
+    data["deciders"]["red"]["decision_rate"] = 0
+    data["deciders"]["blue"].update(decision_rate=0)
+    data["policies"] = {
+        "strike_back": {
+            "actor": "blue",
+            "when": "day >= 3",
+            "do": {"escalate": "war"},
+            "follow_through": 0.5,
+            "source": "test",
+        }
+    }
+    trials, _ = play(data, 4000, seed=64)
+    at_war = (trials["peak:blue"] == "war").to_numpy()
+    assert abs(at_war.mean() - 0.5) <= Z * binomial_se(0.5, len(at_war))
+    assert (trials.loc[at_war, "day_war"] == 3).all()
+    assert (trials.loc[~at_war, "peak:blue"] == "standoff").all()

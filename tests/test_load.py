@@ -121,6 +121,12 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
         "beliefs.nature.signals.seen.likelihood.bold",
         ("between 0 and 1", "1.2"),
     ),
+    "two_sided_on_grant_other_ladder": (
+        66,
+        "demands.withdrawal.on_grant.blue",
+        ("'red_calm' is on ladder 'red_posture'", "not on the ladder of 'blue'"),
+    ),
+    "escalate_by_non_decider": (75, "policies.sanctions.actor", ("'usa' does not decide",)),
     "discount_negative": (62, "challenger.discount", ("at least 0 and below 1", "-0.1")),
     "expression_infinite": (59, "challenger.rationality", ("'1e999' evaluates to inf", "finite")),
     "expression_nan": (60, "challenger.decision_rate", ("'0/0' evaluates to nan",)),

@@ -80,10 +80,23 @@ class Concede(ActionKind):
         model.concede(int(policy.fields["demand"]), policy.actor, idx)  # type: ignore[arg-type]
 
 
+class Escalate(ActionKind):
+    """The policy's actor, a decider, climbs to a rung (never down): a threat it carries out."""
+
+    def apply(self, model: Any, p: int, policy: PolicyPlan, idx: np.ndarray) -> None:
+        """Move the actor up in trials ``idx``."""
+        agent = model.decider_of(policy.actor)
+        rung = int(policy.fields["rung"])  # type: ignore[arg-type]
+        agent.rung[idx] = np.maximum(agent.rung[idx], rung)
+        model.cache.touch(f"{agent.key}.rung")
+        model.after_move(agent, idx)
+
+
 #: Every kind of action by the name a scenario uses.
 ACTIONS: dict[str, ActionKind] = {
     "sanction": Sanction(),
     "aid": Delivery("aid"),
     "reinforce": Delivery("reinforcement"),
     "concede": Concede(),
+    "escalate": Escalate(),
 }

@@ -152,13 +152,21 @@ class Decider(Actor):
 
     # ---------------------------------------------------------------- utilities
 
-    def exposure(self, idx: np.ndarray, sub: Subset) -> np.ndarray:
-        """Daily harm the rungs of the deciders that target it do to it, in trials ``idx``."""
+    def exposure(
+        self, idx: np.ndarray, sub: Subset, moved: dict[int, int] | None = None
+    ) -> np.ndarray:
+        """Daily harm the rungs of the deciders that target it do to it, in trials ``idx``.
+
+        ``moved`` puts some deciders (by position) on other rungs, as a deal would.
+        """
         m = len(idx)
         out = np.zeros(m)
         cache = self.model.cache
         for other in self.attackers:
-            rung = other.rung[idx]
+            if moved and other.plan.position in moved:
+                rung = np.full(m, moved[other.plan.position])
+            else:
+                rung = other.rung[idx]
             harm = np.zeros(m)
             for r, step in enumerate(other.plan.ladder.rungs):
                 on = rung == r
@@ -254,14 +262,7 @@ class Decider(Actor):
                 out[2 : 2 + len(moves)] -= planning * exposure
         if len(concessions):
             out[2 + len(moves) :] = self.concession_utilities(
-                idx,
-                sub,
-                granted,
-                unmet,
-                hope[rung, cols],
-                planning * hold_cost[rung, cols],
-                exposure,
-                planning,
+                idx, sub, granted, unmet, hope, hold_cost, planning
             )
         out *= stake
         if len(moves):
@@ -278,42 +279,56 @@ class Decider(Actor):
         granted: np.ndarray,
         unmet: np.ndarray,
         hope: np.ndarray,
-        holding: np.ndarray,
-        exposure: np.ndarray | None,
+        hold_cost: np.ndarray,
         planning: np.ndarray,
     ) -> np.ndarray:
         """Utilities of conceding each demand it may concede, ``(C, m)``, before the stake.
 
-        A concession is weighed as if it took full effect: the demand (and every demand traded
-        with it) granted, so the decider keeps what the trade gives it and pays the demand's
-        cost. If nobody presses any more the crisis is over and nothing else counts; else it
-        holds on, with the threats that would still fire once the demands are granted. An offer
-        in a trade stands until the other side accepts, and is weighed at its completion.
+        ``hope`` and ``hold_cost`` are the terms of every rung, ``(R, m)``. A concession is
+        weighed as if it took full effect: the demand (and every demand traded with it)
+        granted, the deciders the deal moves (``on_grant``) on their new rungs, so the decider
+        keeps what the trade gives it and pays the demand's cost. If nobody presses any more
+        the crisis is over and nothing else counts; else it holds on, with the threats that
+        would still fire and the harm the others' rungs would still do. An offer in a trade
+        stands until its offerer's next decision, and is weighed at its completion.
         """
         model = self.model
         plan = model.plan
         cache = model.cache
         m = len(idx)
+        cols = np.arange(m)
         out = np.empty((len(self.plan.concessions), m))
         for c, d in enumerate(self.plan.concessions):
             demand = plan.demands[d]
             group = demand.group
             # What it gets: its own demands traded with this one, where not yet met.
             gets = np.zeros(m)
+            moves: dict[int, int] = {}
             for g in group:
                 if plan.demands[g].by == self.plan.position:
                     gets += plan.demands[g].weight * ~model.met[g][idx]
+                moves.update(plan.demands[g].on_grant)
             granted_after = granted + gets
             unmet_after = np.maximum(unmet - gets, 0.0)
-            view = Overlay(sub, {f"{plan.demands[g].name}.granted": 1.0 for g in group})
-            threats = self.terms.threats_in(view, idx)  # type: ignore[union-attr]
-            still = model.pressing_after(self, idx, sub, granted=group)
-            stay = granted_after + hope * unmet_after - holding - threats
-            if exposure is not None:
-                stay = stay - planning * exposure
+            changes: dict[str, object] = {f"{plan.demands[g].name}.granted": 1.0 for g in group}
+            for position, r in moves.items():
+                mover = model.deciders[position]
+                changes[f"{mover.key}.rung"] = float(r)
+                changes[f"{mover.key}.peak"] = np.maximum(mover.peak[idx], r)
+            rung = (
+                np.full(m, moves[self.plan.position])
+                if self.plan.position in moves
+                else self.rung[idx]
+            )
+            threats = self.terms.threats_in(Overlay(sub, changes), idx)  # type: ignore[union-attr]
+            still = model.pressing_after(self, idx, sub, granted=group, moves=moves)
+            stay = granted_after + hope[rung, cols] * unmet_after
+            stay -= planning * hold_cost[rung, cols] + threats
+            if self.attackers:
+                stay -= planning * self.exposure(idx, sub, moves)
             value = np.where(still, stay, granted_after)
             value -= column(cache.value_at(demand.cost, sub), m)
-            out[c] = np.where(model.conceded_by(d, self.index, idx), -np.inf, value)
+            out[c] = np.where(model.granted[d][idx], -np.inf, value)
         return out
 
     def choose(self) -> tuple[np.ndarray, np.ndarray]:
@@ -370,6 +385,10 @@ class Decider(Actor):
             model.cache.touch(f"{self.key}.rung")
             model.after_move(self, moved)
         for c, d in enumerate(self.plan.concessions):
+            # An offer not yet taken up (the rest of a trade, another grantor) stands until the
+            # offerer's next decision: there it lapses unless the offerer makes it again.
+            offered = model.conceded[(d, self.index)]
+            offered[idx] &= model.granted[d][idx]
             conceding = idx[choice == 2 + n_rungs + c]
             if len(conceding):
                 model.concede(d, self.index, conceding)

@@ -235,15 +235,22 @@ class CrisisModel(mesa.Model):
         sub: Mapping[str, object],
         end: bool = False,
         granted: tuple[int, ...] = (),
+        moves: Mapping[int, int] | None = None,
     ) -> np.ndarray:
         """Whether some decider would still press in trials ``idx`` after a hypothetical move.
 
         ``end``: ``who`` ends its part (stands down, drops its demands); ``granted``: these
-        demands are granted.
+        demands are granted; ``moves``: these deciders (by position) stand on these rungs.
+        Demands met by a condition are judged on the state the move would leave.
         """
         plan = self.plan
         m = len(idx)
-        view = Overlay(sub, {f"{who.key}.rung": 0.0, f"{who.key}.ended": 1.0}) if end else sub
+        changes: dict[str, object] = {}
+        if end:
+            changes.update({f"{who.key}.rung": 0.0, f"{who.key}.ended": 1.0})
+        for position, rung in (moves or {}).items():
+            changes[f"{self.deciders[position].key}.rung"] = float(rung)
+        view = Overlay(sub, changes) if changes else sub
         out = np.zeros(m, dtype=bool)
         for other in self._demand_makers:
             if end and other is who:
@@ -253,7 +260,7 @@ class CrisisModel(mesa.Model):
                 if d in granted:
                     continue
                 demand = plan.demands[d]
-                if end and demand.met_when is not None:
+                if changes and demand.met_when is not None:
                     met = self.granted[d][idx] | np.broadcast_to(demand.met_when(view), (m,))
                 else:
                     met = self.met[d][idx]
@@ -261,14 +268,9 @@ class CrisisModel(mesa.Model):
             out |= (other.ended[idx] == 0) & unmet
         return out
 
-    def won(self, decider: Decider, idx: np.ndarray) -> None:
-        """``decider`` won a campaign in trials ``idx``: its share met has risen."""
-        self._dirty_makers.add(decider.plan.position)
-        self._unsettled.append(idx)
-
-    def conceded_by(self, d: int, actor: int, idx: np.ndarray) -> np.ndarray:
-        """Whether ``actor`` has conceded demand ``d`` in trials ``idx``."""
-        return self.conceded[(d, actor)][idx]
+    def decider_of(self, actor: int) -> Decider:
+        """The decider who is actor ``actor``."""
+        return next(d for d in self.deciders if d.index == actor)
 
     # ----------------------------------------------------------------- policies
 
@@ -354,6 +356,11 @@ class CrisisModel(mesa.Model):
         for g in group:
             self.granted[g][done] = True
             self._dirty_demands.add(g)
+            for position, rung in plan.demands[g].on_grant:  # the deal's moves
+                mover = self.deciders[position]
+                mover.rung[done] = rung
+                self.cache.touch(f"{mover.key}.rung")
+                self.after_move(mover, done)
         self.conceded_any[done] = True
         self._unsettled.append(done)
         if not self._deferred:  # actors after this one today see the demand met

@@ -197,6 +197,7 @@ class DemandPlan:
     cost: Expression | None  # price to a deciding grantor; None: not concedable by choice
     group: tuple[int, ...]  # the demands granted together with it (itself included)
     met_when: Expression | None
+    on_grant: tuple[tuple[int, int], ...] = ()  # (decider position, rung) moved when granted
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,12 @@ def _rung(rung: Rung, ns: Namespace) -> RungPlan:
         losses=_compile(rung.losses, ns),
         on_failure=rung.on_failure,
     )
+
+
+def _rung_index(scenario: Scenario, decider: str, rung: str) -> int:
+    """The position of ``rung`` on the ladder of ``decider``."""
+    block = next(d.block for d in scenario.decider_blocks if d.key == decider)
+    return [r.id for r in scenario.all_ladders[scenario.ladder_of(block)]].index(rung)
 
 
 def _trade_groups(scenario: Scenario) -> dict[str, tuple[int, ...]]:
@@ -371,6 +378,10 @@ class Plan:
                     met_when=None
                     if demand.met_when is None
                     else _compile(demand.met_when, ns, "bool"),
+                    on_grant=tuple(
+                        (decider_keys.index(who), _rung_index(scenario, who, rung))
+                        for who, rung in demand.on_grant.items()
+                    ),
                 )
             )
 
@@ -385,6 +396,10 @@ class Plan:
                 fields[field_name] = _compile(getattr(payload, field_name), ns)
             if kind == "concede":
                 fields["demand"] = list(scenario.demands).index(payload.demand)
+            for field_name in payload.rung_fields:
+                fields[field_name] = _rung_index(
+                    scenario, policy.actor, getattr(payload, field_name)
+                )
             against = policy.against
             if against is None and payload.recipient in decider_keys and payload.cost_field:
                 against = payload.recipient

@@ -636,6 +636,10 @@ def _check_demands(scenario: Scenario) -> None:
                     "'cost' (its price to the grantor) so that it can concede by choice, a "
                     "concede policy, or a 'met_when' condition",
                 )
+        blocks = {d.key: d for d in scenario.decider_blocks}
+        for who, rung in demand.on_grant.items():
+            _need((*loc, "on_grant", who), "decider", who, deciders)
+            _need_on_ladder(scenario, blocks[who], (*loc, "on_grant", who), rung)
         for index, other in enumerate(demand.together_with):
             tloc = (*loc, "together_with", index)
             _need(tloc, "demand", other, names)
@@ -700,6 +704,14 @@ def _check_policies(scenario: Scenario) -> None:
         kind, payload = policy.do.kind, policy.do.payload
         for field in payload.actor_fields:
             _need((*loc, "do", kind, field), "actor", getattr(payload, field), actors)
+        for field in payload.rung_fields:
+            if policy.actor not in deciders:
+                raise ScenarioCheckError(
+                    (*loc, "actor"),
+                    f"'{policy.actor}' does not decide, so it stands on no rung to {kind} from",
+                )
+            block = next(d for d in scenario.decider_blocks if d.key == policy.actor)
+            _need_on_ladder(scenario, block, (*loc, "do", kind), getattr(payload, field))
         if kind == "concede":
             _need((*loc, "do", kind), "demand", payload.demand, demands)
             if policy.actor not in scenario.demands[payload.demand].grantors:

@@ -267,6 +267,11 @@ class Demand(Strict):
     met_when: StrictStr | None = Field(
         None, description="A condition under which it counts as met without any concession."
     )
+    on_grant: dict[Identifier, Identifier] = Field(
+        default_factory=dict,
+        description="Deciders that move to a rung of their ladder when it is granted (the "
+        "grantor withdrawing, the maker lifting its blockade).",
+    )
     text: str = ""
     source: str = Field(min_length=1)
 
@@ -280,6 +285,8 @@ class ActionFields(Strict):
 
     actor_fields: ClassVar[tuple[str, ...]] = ()
     expression_fields: ClassVar[tuple[str, ...]] = ()
+    #: Fields naming a rung of the ladder of the policy's actor (which must then decide).
+    rung_fields: ClassVar[tuple[str, ...]] = ()
     #: The field that is, by default, the recipient's cost when it is a decider (a threat).
     cost_field: ClassVar[str | None] = None
     #: Whether the action adds to the recipient's capability (support a decider anticipates).
@@ -324,6 +331,18 @@ class Concession(ActionFields):
     demand: Identifier
 
 
+class Escalation(ActionFields):
+    """The policy's actor (a decider) moves up to a rung (written ``escalate: <rung>``).
+
+    A stated threat whose follow-through is the threatener's own climb: retaliation, a
+    tripwire. It never lowers the rung.
+    """
+
+    rung_fields: ClassVar[tuple[str, ...]] = ("rung",)
+
+    rung: Identifier
+
+
 class Action(Strict):
     """What a policy does: exactly one of its fields."""
 
@@ -331,6 +350,7 @@ class Action(Strict):
     aid: Aid | None = None
     reinforce: Reinforce | None = None
     concede: Identifier | None = None
+    escalate: Identifier | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Action:
@@ -350,9 +370,11 @@ class Action(Strict):
 
     @property
     def payload(self) -> ActionFields:
-        """The fields of the action that is set (a bare demand name becomes a Concession)."""
+        """The fields of the action that is set (a bare name becomes its action's fields)."""
         value = getattr(self, self.kind)
-        return Concession(demand=value) if isinstance(value, str) else value
+        if isinstance(value, str):
+            return Escalation(rung=value) if self.kind == "escalate" else Concession(demand=value)
+        return value
 
 
 class Policy(Strict):
