@@ -268,6 +268,11 @@ class CrisisModel(mesa.Model):
             out |= (other.ended[idx] == 0) & unmet
         return out
 
+    def won(self, decider: Decider, idx: np.ndarray) -> None:
+        """``decider`` won a campaign in trials ``idx``: its share met has risen."""
+        self._dirty_makers.add(decider.plan.position)
+        self._unsettled.append(idx)
+
     def decider_of(self, actor: int) -> Decider:
         """The decider who is actor ``actor``."""
         return next(d for d in self.deciders if d.index == actor)
