@@ -127,6 +127,8 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
         ("'red_calm' is on ladder 'red_posture'", "not on the ladder of 'blue'"),
     ),
     "escalate_by_non_decider": (75, "policies.sanctions.actor", ("'usa' does not decide",)),
+    "cap_below_floor": (22, "parameters.audience", ("the cap 0.2 is below the floor 0.4",)),
+    "period_too_short": (17, "parameters.forces", ("repeats every 15 days", "the last is 20")),
     "discount_negative": (62, "challenger.discount", ("at least 0 and below 1", "-0.1")),
     "expression_infinite": (59, "challenger.rationality", ("'1e999' evaluates to inf", "finite")),
     "expression_nan": (60, "challenger.decision_rate", ("'0/0' evaluates to nan",)),

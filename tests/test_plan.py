@@ -164,3 +164,32 @@ def test_policies_compile_their_defaults() -> None:
     assert hit.cost(env) == pytest.approx(0.3)
     # A sanction on someone else costs the challenger nothing, so it never enters its choice.
     assert other.cost is None
+
+
+def test_a_repeating_path_runs_back_to_its_start_each_period() -> None:
+    # Points 0 on day 0 and 10 on day 10, repeating every 20 days: up to 10 by day 10, back
+    # down to 0 by day 20, and again.
+    data = toy(horizon=45)
+    data["parameters"]["wave"] = {"path": [[0, 0], [10, 10]], "period": 20, "source": "test"}
+    data["challenger"]["decision_rate"] = 0
+    crisis = model(data, 3, seed=1)
+    seen = [float(crisis.env["wave"][0])]
+    for _ in range(45):
+        crisis.step()
+        seen.append(float(crisis.env["wave"][0]))
+    expected = [d % 20 if d % 20 <= 10 else 20 - d % 20 for d in range(46)]
+    np.testing.assert_allclose(seen, expected, atol=1e-12)
+    plan = crisis.plan
+    days = np.array([5.0, 15.0, 25.0, 44.0])
+    points = crisis.world.points["wave"][:, :1].repeat(4, axis=1)
+    np.testing.assert_allclose(plan.paths["wave"].at(points, days), [5, 5, 5, 4], atol=1e-12)
+
+
+def test_floor_and_cap_hold_a_parameter_between_them() -> None:
+    data = toy(horizon=2)
+    data["parameters"]["x"] = {"dist": "normal(0, 1)", "floor": -0.5, "cap": 0.5, "source": "t"}
+    data["parameters"]["y"] = {"path": [[0, "normal(0, 1)"]], "cap": 0, "source": "t"}
+    trials, _ = play(data, 2000, seed=2)
+    assert trials["x"].between(-0.5, 0.5).all()
+    assert (trials["x"] == 0.5).any() and (trials["x"] == -0.5).any()
+    assert (trials["y@0"] <= 0).all() and (trials["y@0"] == 0).any()

@@ -67,7 +67,7 @@ class CrisisModel(mesa.Model):
         # out if it ever triggers: the trial's world, like its parameters.
         self.follow_draws = rng.random((len(plan.policies), n))
         self.path_weights = {name: p.weights(horizon) for name, p in plan.paths.items()}
-        self._path_at: dict[str, tuple[int, float]] = {}
+        self._path_at: dict[str, tuple[int, int, float]] = {}
 
         env: dict[str, object] = {"day": 0.0, "horizon": float(horizon), **values}
         self.cache = ExpressionCache(env, frozenset(values) | {"horizon"})
@@ -200,13 +200,12 @@ class CrisisModel(mesa.Model):
 
     def _set_paths(self) -> None:
         """Give path parameters today's value (a new array only when it changes)."""
-        for name, (left, weight) in self.path_weights.items():
-            i, w = left[self.day], weight[self.day]
-            if self._path_at.get(name) == (i, w):
+        for name, (left, right, weight) in self.path_weights.items():
+            i, j, w = left[self.day], right[self.day], weight[self.day]
+            if self._path_at.get(name) == (i, j, w):
                 continue  # same segment and weight as yesterday: the same values
-            self._path_at[name] = (i, w)
+            self._path_at[name] = (i, j, w)
             points = self.world.points[name]
-            j = min(i + 1, len(points) - 1)
             self.env[name] = points[i] if w == 0.0 else points[i] + w * (points[j] - points[i])
             self.cache.touch(name)
 

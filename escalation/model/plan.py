@@ -41,29 +41,50 @@ class PathParameter:
     days: np.ndarray
     points: tuple[Distribution, ...]
     step: bool
+    period: int | None = None  # the path repeats every `period` days
+
+    def _days(self, day: np.ndarray) -> np.ndarray:
+        """Days on the path's own clock: within one period for a repeating path.
+
+        A repeating path wraps around: after its last point it runs back to its first point's
+        value at the start of the next period.
+        """
+        return day if self.period is None else np.mod(day, self.period)
 
     def at(self, points: np.ndarray, days: np.ndarray) -> np.ndarray:
         """The value on per-trial ``days`` (an array), from per-trial ``points`` ``(P, m)``."""
-        left = np.clip(np.searchsorted(self.days, days, side="right") - 1, 0, len(self.days) - 1)
-        right = np.minimum(left + 1, len(self.days) - 1)
+        left, right, weight = self._segment(self._days(np.asarray(days, dtype=float)))
         cols = np.arange(points.shape[1])
         low = points[left, cols]
         if self.step:
             return low
-        span = np.where(right > left, self.days[right] - self.days[left], 1.0)
-        weight = np.clip((days - self.days[left]) / span, 0.0, 1.0)
         return low + weight * (points[right, cols] - low)
 
-    def weights(self, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-        """For each day 0..horizon, the left point's index and the weight of the right point."""
-        day = np.arange(horizon + 1)
-        left = np.clip(np.searchsorted(self.days, day, side="right") - 1, 0, len(self.days) - 1)
-        right = np.minimum(left + 1, len(self.days) - 1)
-        span = np.where(right > left, self.days[right] - self.days[left], 1)
+    def _segment(self, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each day: the left point, the right point and the weight of the right one."""
+        last = len(self.days) - 1
+        left = np.clip(np.searchsorted(self.days, day, side="right") - 1, 0, last)
+        right = np.minimum(left + 1, last)
+        span = np.where(right > left, self.days[right] - self.days[left], 1.0)
         weight = np.clip((day - self.days[left]) / span, 0.0, 1.0)
+        if self.period is not None:
+            # Past the last point, run back to the first point's value at the period's end.
+            wrap = (left == last) & (day > self.days[last])
+            span = self.period - self.days[last] + self.days[0]
+            right = np.where(wrap, 0, right)
+            weight = np.where(wrap, (day - self.days[last]) / span, weight)
+            early = day < self.days[0]  # before the first point: the tail of the last period
+            left = np.where(early, last, left)
+            right = np.where(early, 0, right)
+            weight = np.where(early, (day + self.period - self.days[last]) / span, weight)
+        return left, right, weight
+
+    def weights(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each day 0..horizon: the left point, the right point, the right one's weight."""
+        left, right, weight = self._segment(self._days(np.arange(horizon + 1, dtype=float)))
         if self.step:
             weight = np.zeros_like(weight)
-        return left, weight
+        return left, right, weight
 
 
 @dataclass(frozen=True)
@@ -360,6 +381,7 @@ class Plan:
                     days=np.array([day for day, _ in parameter.path], dtype=float),
                     points=tuple(parse_distribution(dist) for _, dist in parameter.path),
                     step=parameter.interpolate == "step",
+                    period=parameter.period,
                 )
 
         blocks = scenario.decider_blocks
@@ -584,11 +606,12 @@ class Plan:
         a sweep that changes one distribution leaves every other stream alone.
         """
         drawn: dict[str, np.ndarray] = {}
-        for name, parameter in self.scenario.parameters.items():
+        specs = self.scenario.parameters
+        for name, parameter in specs.items():
             if parameter.path is None:
-                drawn[name] = self.parameters[name].sample(rng, n)
+                drawn[name] = _bounded(self.parameters[name].sample(rng, n), parameter)
         points = {
-            name: np.stack([point.sample(rng, n) for point in path.points])
+            name: _bounded(np.stack([point.sample(rng, n) for point in path.points]), specs[name])
             for name, path in self.paths.items()
         }
         env = {"horizon": float(self.horizon), "day": 0.0, **drawn}
@@ -617,6 +640,14 @@ class Plan:
                         values[name] = drawn[name].copy()
                     values[name] = np.where(mask, value, values[name])
         return World(values=values, drawn=drawn, points=points, types=types)
+
+
+def _bounded(values: np.ndarray, parameter: object) -> np.ndarray:
+    """Values held between a parameter's ``floor`` and ``cap`` (where it has them)."""
+    floor, cap = getattr(parameter, "floor", None), getattr(parameter, "cap", None)
+    if floor is None and cap is None:
+        return values
+    return np.clip(values, -np.inf if floor is None else floor, np.inf if cap is None else cap)
 
 
 @dataclass(frozen=True)

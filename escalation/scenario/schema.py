@@ -12,6 +12,7 @@ Numeric fields that an analyst may want to make uncertain or time-dependent are 
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
@@ -96,6 +97,14 @@ class Parameter(Strict):
     dist: DistText | None = None
     path: list[tuple[StrictInt, DistText]] | None = Field(default=None, min_length=1)
     interpolate: Literal["linear", "step"] = "linear"
+    period: WholeNumber | None = Field(
+        None,
+        ge=1,
+        le=MAX_HORIZON,
+        description="A path that repeats every `period` days (a season); its days lie below it.",
+    )
+    floor: StrictFloat | StrictInt | None = Field(None, description="Lowest value it takes.")
+    cap: StrictFloat | StrictInt | None = Field(None, description="Highest value it takes.")
     description: str = ""
     source: str = Field(
         min_length=1, description="Where the value comes from, or 'assumption: why'."
@@ -116,9 +125,22 @@ class Parameter(Strict):
 
     @model_validator(mode="after")
     def _one_form(self) -> Parameter:
-        """Check that exactly one of ``dist`` and ``path`` is given."""
+        """Exactly one of ``dist`` and ``path``; a period fits its path; a cap above its floor."""
         if (self.dist is None) == (self.path is None):
             raise ValueError("give exactly one of 'dist' (a distribution) or 'path' (points)")
+        if self.period is not None:
+            if self.path is None:
+                raise ValueError("'period' repeats a path; this parameter has no path")
+            if self.path[-1][0] >= self.period:
+                raise ValueError(
+                    f"a path that repeats every {self.period} days must have its days below "
+                    f"{self.period}; the last is {self.path[-1][0]}"
+                )
+        if self.floor is not None and self.cap is not None and self.cap < self.floor:
+            raise ValueError(f"the cap {self.cap:g} is below the floor {self.floor:g}")
+        for bound in (self.floor, self.cap):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError("a floor or cap must be a finite number")
         return self
 
 
