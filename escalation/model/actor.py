@@ -253,7 +253,7 @@ class Decider(Actor):
             if self.foresight is not None:
                 # Holding keeps the option of climbing later, when that is worth more.
                 later = self.foresight.best_later_climb(
-                    idx, sub, moves, granted, unmet, planning, hold_cost[rung, cols], support
+                    idx, sub, moves, granted, unmet, planning, hold_cost[rung, cols], support, terms
                 )
                 np.maximum(out[HOLD], later, out=out[HOLD])
         if exposure is not None:

@@ -45,8 +45,10 @@ class Foresight:
         model = self.model
         plan = model.plan
         changes: dict[str, object] = {"day": days}
+        # With the same planning window in every trial, the later day is one for all.
+        when = days[0] if len(days) and (days == days[0]).all() else days
         for name, path in plan.paths.items():
-            changes[name] = path.at(model.world.points[name][:, idx], days)
+            changes[name] = path.at(model.world.points[name][:, idx], when)
         timed = Overlay(sub, changes)
         later: dict[str, object] = {}
         m = len(idx)
@@ -70,13 +72,14 @@ class Foresight:
         planning: np.ndarray,
         holding_now: np.ndarray,
         support: np.ndarray | None,
+        base: np.ndarray,
     ) -> np.ndarray:
         """The best value, over later days and higher rungs, of climbing later, ``(m,)``.
 
         ``moves`` are the rungs that may be climbed to (closed where not above a trial's rung);
         ``holding_now`` is the daily cost of the rung each trial holds; ``support`` the expected
-        support for the target on each rung of ``moves`` (or None). ``-inf`` where nothing
-        above can be climbed.
+        support for the target on each rung of ``moves`` (or None); ``base`` today's rung terms
+        ``(6, R, m)``. ``-inf`` where nothing above can be climbed.
         """
         model = self.model
         decider = self.decider
@@ -91,29 +94,41 @@ class Foresight:
             return best
         delta = 1.0 - column(cache.value_at(decider.discount, sub), m)  # type: ignore[arg-type]
         k = column(cache.value_at(decider.decisiveness, sub), m)  # type: ignore[arg-type]
-        base = terms.rows(idx, sub)  # today's table: fixed terms, and today's threats
+        # Only the climbable rungs matter; of today's terms, what does not change with the day
+        # is taken once, and only the changing terms of those rungs are evaluated later on.
+        place = {int(r): i for i, r in enumerate(moves)}
+        today = base[:, moves]  # (6, moves, m), a copy
+        changing = [(f, place[r], e) for f, r, e in terms.changing if r in place]
+        fixed_part = granted - today[COST] - planning * today[HOLD_COST] - today[THREATS]
+        fixed_part = None if changing or terms.timed else fixed_part
+        constant_days = bool((planning == planning[0]).all()) if m else True
         for step in range(1, self.steps + 1):
             wait = np.ceil(planning * step / self.steps)
-            days = model.day + wait
-            view = self.view(idx, sub, days)
-            rows = base.copy()
-            for f, r, expression in terms.changing:
-                rows[f, r] = column(expression(view), m)
-            if terms.weights is None:
-                rows[THREATS] = terms.threats_on(view, idx)
+            view = self.view(idx, sub, model.day + wait)
+            rows = today
+            if changing or terms.timed:
+                rows = today.copy()
+                for f, i, expression in changing:
+                    rows[f, i] = column(expression(view), m)
+                if terms.timed:  # a threat's weight reads the day or a path: weigh it then
+                    rows[THREATS] = terms.threats_on(view, idx)[moves]
             if decider.target >= 0:
                 target = model.actors[decider.target]
-                defence = view[f"{target.key}.capability"]
-                defence = np.broadcast_to(np.asarray(defence, dtype=float), (m,))
+                defence = np.asarray(view[f"{target.key}.capability"], dtype=float)
+                defence = np.broadcast_to(defence, (m,))
                 if support is not None:
                     defence = defence + support
-                forces = np.broadcast_to(np.asarray(view[f"{agent.key}.forces"], dtype=float), (m,))
-                p = contest(rows[FORCE][moves] * forces, defence, k)
+                forces = np.asarray(view[f"{agent.key}.forces"], dtype=float)
+                p = contest(rows[FORCE] * np.broadcast_to(forces, (m,)), defence, k)
             else:
                 p = np.zeros((len(moves), m))
-            value = granted + p * rows[GAIN][moves] * unmet - rows[COST][moves]
-            value -= planning * rows[HOLD_COST][moves] + rows[THREATS][moves]
-            value = np.power(delta, wait) * value - wait * holding_now
-            value = np.where(above, value, -np.inf)
-            best = np.maximum(best, value.max(axis=0))
+            value = p * rows[GAIN] * unmet
+            if fixed_part is not None:
+                value += fixed_part
+            else:
+                value += granted - rows[COST] - planning * rows[HOLD_COST] - rows[THREATS]
+            discount = delta ** wait[0] if constant_days else np.power(delta, wait)
+            value = discount * value - wait * holding_now
+            value[~above] = -np.inf
+            np.maximum(best, value.max(axis=0), out=best)
         return best

@@ -51,9 +51,13 @@ class PathParameter:
         """
         return day if self.period is None else np.mod(day, self.period)
 
-    def at(self, points: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """The value on per-trial ``days`` (an array), from per-trial ``points`` ``(P, m)``."""
-        left, right, weight = self._segment(self._days(np.asarray(days, dtype=float)))
+    def at(self, points: np.ndarray, days: np.ndarray | float) -> np.ndarray:
+        """The value on ``days`` (one day, or one per trial), from per-trial ``points``."""
+        day = np.asarray(days, dtype=float)
+        left, right, weight = self._segment(self._days(np.atleast_1d(day)))
+        if day.ndim == 0:  # one day for every trial: one segment
+            i, j, w = int(left[0]), int(right[0]), float(weight[0])
+            return points[i] if self.step or w == 0.0 else points[i] + w * (points[j] - points[i])
         cols = np.arange(points.shape[1])
         low = points[left, cols]
         if self.step:

@@ -65,23 +65,48 @@ class RungTerms:
             for p in self.threats
         }
         self.weights: dict[int, np.ndarray] | None = None
+        #: Threats whose condition and cost read only fixed names and the rung, but whose
+        #: perceived credibility moves (a belief): cost where the condition holds, per rung.
+        self.bases: dict[int, np.ndarray] | None = None
         self.stale: list[np.ndarray] = []
         readable = cache.fixed | {self.rung_key}
         policies = [plan.policies[p] for p in self.threats]
+        timed = {"day", *plan.paths}
+        timed |= {f"{a}.{x}" for a in plan.actors for x in ("forces", "capability")}
+        #: Whether a threat's weight can differ on a later day (a deadline, a path).
+        self.timed = any(
+            (policy.when.names | policy.perceived.names | policy.cost.names) & timed
+            for policy in policies
+        )
+
+        def table_of(policy: PolicyPlan, weigh: bool) -> np.ndarray:
+            weights = np.empty((n, rungs))
+            for r in range(rungs):
+                view = Overlay(model.env, {self.rung_key: float(r)})
+                holds = np.broadcast_to(policy.when(view), (n,))
+                cost = column(policy.cost(view), n)  # type: ignore[misc]
+                weight = column(policy.perceived(view), n) * cost if weigh else cost
+                weights[:, r] = np.where(holds, weight, 0.0)
+            return weights
+
         if all(
             (policy.when.names | policy.perceived.names | policy.cost.names) <= readable
             for policy in policies
         ):
-            self.weights = {}
-            for p, policy in zip(self.threats, policies, strict=True):
-                weights = np.empty((n, rungs))
-                for r in range(rungs):
-                    view = Overlay(model.env, {self.rung_key: float(r)})
-                    holds = np.broadcast_to(policy.when(view), (n,))
-                    weight = column(policy.perceived(view), n) * column(policy.cost(view), n)
-                    weights[:, r] = np.where(holds, weight, 0.0)
-                self.weights[p] = weights
+            self.weights = {
+                p: table_of(x, True) for p, x in zip(self.threats, policies, strict=True)
+            }
             self._update_threats(np.arange(n))
+        elif all(
+            (policy.when.names | policy.cost.names) <= readable
+            and not policy.perceived.names & self.rung_keys
+            for policy in policies
+        ):
+            # Rung by trial, so that a day's trials are one gather along the last axis.
+            self.bases = {
+                p: np.ascontiguousarray(table_of(x, False).T)
+                for p, x in zip(self.threats, policies, strict=True)
+            }
 
     def triggered(self, p: int, idx: np.ndarray) -> None:
         """Policy ``p`` has triggered in trials ``idx``: it no longer weighs there."""
@@ -107,8 +132,30 @@ class RungTerms:
         cache = self.model.cache
         for f, r, expression in self.changing:
             out[f, r] = cache.value_at(expression, sub)
-        if self.weights is None:
+        if self.bases is not None:
+            out[THREATS] = self.factored_threats(idx, sub)
+        elif self.weights is None:
             out[THREATS] = self.expected_threats(idx, sub)
+        return out
+
+    def factored_threats(self, idx: np.ndarray, sub: Subset) -> np.ndarray:
+        """Pending threats' expected cost per rung, ``(R, m)``: today's credibility times cost.
+
+        For threats whose credibility moves (a belief) but whose condition and cost are fixed
+        for the block: the cost where the condition would hold is tabulated once per rung.
+        """
+        model = self.model
+        cache = model.cache
+        m = len(idx)
+        out = np.zeros((len(self.decider.ladder), m))
+        for p, base in self.bases.items():  # type: ignore[union-attr]
+            pending = model.pending[p, idx]
+            if not pending.any():
+                continue
+            perceived = column(cache.value_at(model.plan.policies[p].perceived, sub), m)
+            weight = base[:, idx]
+            weight *= np.where(pending, perceived, 0.0)
+            out += weight
         return out
 
     def expected_threats(self, idx: np.ndarray, sub: Subset) -> np.ndarray:
