@@ -915,3 +915,18 @@ def test_a_stated_retaliation_is_carried_out_as_a_climb() -> None:
     assert abs(at_war.mean() - 0.5) <= Z * binomial_se(0.5, len(at_war))
     assert (trials.loc[at_war, "day_war"] == 3).all()
     assert (trials.loc[~at_war, "peak:blue"] == "standoff").all()
+
+
+def test_a_satisfied_decider_stays_on_guard_instead_of_ending() -> None:
+    # Red wants nothing it does not have (its demand is met while blue stays below war); blue
+    # presses on. Ending would give up nothing, so red never ends: it stays, able to answer.
+    data = duel(horizon=30)
+    data["demands"]["red_prize"]["met_when"] = "blue.rung < war"
+    data["deciders"]["red"]["rationality"] = 0  # at random among what is open to it
+    trials, _ = play(data, 2000, seed=71)
+    assert (trials["exit:red"] != "ended").all()
+    assert (trials["exit:red"] == "satisfied").any()
+    # Power: a red that still presses may end its part, and at random it often does.
+    data["demands"]["red_prize"]["met_when"] = "blue.ended == 1"
+    pressing, _ = play(data, 2000, seed=71)
+    assert (pressing["exit:red"] == "ended").mean() > 0.2

@@ -228,6 +228,9 @@ class Decider(Actor):
             if exposure is not None:
                 after = after + planning * exposure
             out[END] -= np.where(continues, after, 0.0)
+            # With nothing unmet there is nothing to give up: a satisfied decider stays on
+            # guard (it may still hold, move or concede) rather than leave the crisis for good.
+            out[END] = np.where(self.unmet[idx], out[END], -np.inf)
         out[HOLD] = granted + hope[rung, cols] * unmet - planning * hold_cost[rung, cols]
         out[HOLD] -= threats[rung, cols]
         if len(moves):
