@@ -38,7 +38,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+
+class _Special:
+    """``scipy.special``, imported on first use.
+
+    Checking a file needs it only for truncated normals, and importing SciPy would double the
+    start-up time of ``escalation validate``.
+    """
+
+    def __getattr__(self, name: str):
+        from scipy import special as module
+
+        return getattr(module, name)
+
+
+special = _Special()
 
 __all__ = [
     "Bernoulli",
@@ -671,6 +686,8 @@ _BUILDERS: dict[str, Callable[[list[float], dict[str, float]], Distribution]] = 
     "bernoulli": _build_bernoulli,
     "constant": _build_constant,
 }
+#: The distributions a parameter's ``dist`` may name.
+DISTRIBUTION_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
 
 def _parse_text(text: str) -> Distribution:

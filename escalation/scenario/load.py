@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from escalation.scenario.check import ScenarioCheckError, check_scenario
+from escalation.scenario.hints import with_hint
 from escalation.scenario.schema import Scenario
 from escalation.scenario.yamlio import (
     InputError,
@@ -52,7 +53,7 @@ def scenario_from_dict(
         check_scenario(scenario)
     except ScenarioCheckError as error:
         line = lines.line(error.loc)
-        raise InputError(file, line, format_loc(error.loc), error.message) from None
+        raise InputError(file, line, format_loc(error.loc), with_hint(error.message)) from None
     return scenario
 
 
