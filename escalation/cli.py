@@ -744,14 +744,3 @@ def _print_compare(result) -> None:
             ),
         )
     consoles.out.print(table)
-
-
-def main() -> None:
-    """Entry point of the console script (see :mod:`escalation.console`)."""
-    from escalation.console import main as console_main
-
-    console_main()
-
-
-if __name__ == "__main__":
-    main()

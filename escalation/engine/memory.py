@@ -25,8 +25,12 @@ except ImportError:  # pragma: no cover - Windows
 #: buffers and the analysis' temporaries. Measured 2.4 for dec2021 (400 bytes of records and
 #: about 950 bytes of peak memory per trial between 10^5 and 10^6 trials); 3 leaves a margin.
 OVERHEAD = 3.0
-#: Bytes of the interpreter and the libraries a run imports (measured: about 270 MB).
-BASELINE = 300 * 2**20
+#: Resident memory a run adds besides its trials after the check (libraries imported later,
+#: the report): measured about 60 MB, allowed 300 MB.
+RESIDENT_BASELINE = 300 * 2**20
+#: Address space a run adds besides its trials after the check (each library maps far more
+#: than it touches, and threads reserve arenas): measured about 1.3 GB, allowed 1.6 GB.
+ADDRESS_BASELINE = 1600 * 2**20
 #: Trials played to measure a scenario's records.
 PROBE_TRIALS = 256
 #: Runs of fewer trials are not checked: they need less than a few hundred megabytes.
@@ -64,35 +68,52 @@ def _per_trial_bytes(value: Any, trials: int) -> int:
 
 
 def available_memory() -> tuple[int, str] | None:
-    """Bytes this process may still allocate, and what sets that bound; None if unknown."""
+    """Bytes left for the trials' records, and what sets that bound; None if unknown.
+
+    The least of the machine's available memory, the room under this process's cgroup limit
+    and under its resource limits (``ulimit -v``, ``ulimit -d``), each less what the rest of a
+    run takes in that measure (:data:`RESIDENT_BASELINE`, :data:`ADDRESS_BASELINE`).
+    """
     bounds: list[tuple[int, str]] = []
     meminfo = _meminfo()
     if "MemAvailable" in meminfo:
-        bounds.append((meminfo["MemAvailable"], "the machine's available memory"))
+        bounds.append(
+            (meminfo["MemAvailable"] - RESIDENT_BASELINE, "the machine's available memory")
+        )
     elif hasattr(os, "sysconf"):
         try:
-            pages = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-            bounds.append((int(pages), "the machine's free memory"))
+            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+            bounds.append((int(free) - RESIDENT_BASELINE, "the machine's free memory"))
         except (OSError, ValueError):
             pass
     cgroup = _cgroup_room()
     if cgroup is not None:
-        bounds.append((cgroup, "the memory limit of this process's control group"))
+        bounds.append(
+            (cgroup - RESIDENT_BASELINE, "the memory limit of this process's control group")
+        )
     status = _status()
-    for limit, name, used in (
+    limits = (
         ()
         if resource is None
         else (
             (resource.RLIMIT_AS, "the limit of this process's address space (ulimit -v)", "VmSize"),
-            (getattr(resource, "RLIMIT_DATA", None), "the limit of this process's data", "VmData"),
+            (
+                getattr(resource, "RLIMIT_DATA", None),
+                "the limit of this process's data (ulimit -d)",
+                "VmData",
+            ),
         )
-    ):
+    )
+    for limit, name, used in limits:
         if limit is None:
             continue
         soft, _ = resource.getrlimit(limit)
         if soft != resource.RLIM_INFINITY and soft > 0:
-            bounds.append((max(soft - status.get(used, 0), 0), name))
-    return min(bounds) if bounds else None
+            bounds.append((soft - status.get(used, 0) - ADDRESS_BASELINE, name))
+    if not bounds:
+        return None
+    room, name = min(bounds)
+    return max(room, 0), name
 
 
 def _meminfo() -> dict[str, int]:
@@ -145,8 +166,8 @@ def _cgroup_room() -> int | None:
 
 
 def needed_bytes(trials: int, per_trial: float, concurrent: int = 1) -> int:
-    """Peak bytes of ``concurrent`` runs of ``trials`` trials of ``per_trial`` bytes of records."""
-    return int(BASELINE + concurrent * trials * per_trial * OVERHEAD)
+    """Peak bytes the records of ``concurrent`` runs of ``trials`` trials take."""
+    return int(concurrent * trials * per_trial * OVERHEAD)
 
 
 def check_memory(scenario, trials: int | None = None, concurrent: int = 1) -> None:
@@ -166,12 +187,12 @@ def check_memory(scenario, trials: int | None = None, concurrent: int = 1) -> No
     needed = needed_bytes(trials, per_trial, concurrent)
     if needed <= available:
         return
-    fits = max(int((available - BASELINE) / (per_trial * OVERHEAD * concurrent)), 0)
-    each = " per point, with that many points at once" if concurrent > 1 else ""
+    fits = max(int(available / (per_trial * OVERHEAD * concurrent)), 0)
+    each = " per point, with that many points at once," if concurrent > 1 else ""
     raise MemoryShortage(
         f"{trials:,} trials{each} need about {_size(needed)} of memory, but about "
-        f"{_size(available)} is available ({bound}); use at most about {_round(fits):,} "
-        "trials, or run on a machine with more memory"
+        f"{_size(available)} is left for them ({bound}, less what the rest of a run takes); "
+        f"use at most about {_round(fits):,} trials, or run on a machine with more memory"
         + (" (or fewer --workers)" if concurrent > 1 else "")
     )
 

@@ -86,10 +86,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+DesignKind = Literal["grid", "oat", "lhs", "sobol", "morris"]
+DESIGN_KINDS: tuple[str, ...] = DesignKind.__args__
+
+
 class DesignSpec(Strict):
     """How points are chosen. ``design: grid`` is short for ``design: {kind: grid}``."""
 
-    kind: Literal["grid", "oat", "lhs", "sobol", "morris"]
+    kind: DesignKind
     samples: int | None = Field(
         None,
         ge=1,
@@ -180,6 +184,13 @@ class Variable(Strict):
         return Factor(name=name, values=values, range=span, steps=self.steps)
 
 
+def _design_shorthand(schema: dict[str, Any]) -> None:
+    """The JSON Schema of ``design``: the mapping, or only its kind (``design: grid``)."""
+    spec = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [spec, {"type": "string", "enum": list(DESIGN_KINDS)}]
+
+
 class Experiment(Strict):
     """A sweep over a scenario: the design, its variables, trials per point and metrics."""
 
@@ -189,7 +200,7 @@ class Experiment(Strict):
     title: str = ""
     description: str = ""
     scenario: str = Field(min_length=1, description="Scenario file, relative to this file.")
-    design: DesignSpec
+    design: DesignSpec = Field(json_schema_extra=_design_shorthand)
     variables: dict[Name, Variable] = Field(min_length=1, max_length=200)
     trials: int = Field(ge=1, le=MAX_TRIALS, description="Monte Carlo trials per point.")
     seed: int | None = Field(

@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from escalation.engine.folders import OutputError, claimed
+from escalation.engine.memory import check_memory
 from escalation.sweep.analysis import indices
 from escalation.sweep.designs import Design
 from escalation.sweep.evaluate import ScenarioEvaluator
-from escalation.sweep.executors import Evaluator, ExecutorError, SerialExecutor
+from escalation.sweep.executors import Evaluator, ExecutorError, ProcessExecutor, SerialExecutor
 from escalation.sweep.experiment import LoadedExperiment
 from escalation.sweep.store import PointStore
 
@@ -222,6 +223,8 @@ def _run_sweep(
     started = time.perf_counter()
     created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     executor = executor or SerialExecutor()
+    if isinstance(executor, SerialExecutor | ProcessExecutor):  # points held on this machine
+        check_memory(loaded.scenario, loaded.trials, getattr(executor, "workers", 1))
     design = loaded.design
     experiment_hash = loaded.experiment_hash
     store = PointStore(out) if out is not None else None
