@@ -126,18 +126,38 @@ def reported(json_output: bool = False, document: dict | None = None) -> Iterato
             document,
             {"kind": "memory"},
         )
+    except Exception as error:
+        if not _caused_by_interrupt(error):
+            raise
+        _interrupted(json_output, document)
     except KeyboardInterrupt:
-        _fail(
-            "interrupted: no results were written",
-            INTERRUPTED,
-            json_output,
-            document,
-            {"kind": "interrupted"},
-            prefix="",
-        )
+        _interrupted(json_output, document)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _interrupted(json_output: bool, document: dict | None) -> None:
+    _fail(
+        "interrupted: no results were written",
+        INTERRUPTED,
+        json_output,
+        document,
+        {"kind": "interrupted"},
+        prefix="",
+    )
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` wraps a Ctrl-C: Python 3.11 turns a KeyboardInterrupt raised while a
+    class is being made (in ``__set_name__``, during an import) into a RuntimeError."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__
+    return False
 
 
 def _fail(

@@ -682,3 +682,29 @@ def test_a_sweep_too_large_for_memory_is_refused_before_it_starts(
     assert "300,000 trials per point, with that many points at once," in result.stderr
     assert "fewer --workers" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_wrapped_by_python_is_still_an_interrupt(results: Path, monkeypatch) -> None:
+    """Ctrl-C inside __set_name__ (an import making a class) reaches us as a RuntimeError."""
+
+    def wrapped(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as error:
+            raise RuntimeError("Error calling __set_name__") from error
+
+    monkeypatch.setattr(escalation.api, "play_blocks", wrapped)
+    result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
+    assert result.exit_code == 130
+    assert result.stderr.startswith("interrupted") and "Traceback" not in result.output
+    assert list(results.iterdir()) == []
+
+
+def test_other_errors_are_not_mistaken_for_interrupts(results: Path, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(escalation.api, "play_blocks", broken)
+    result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
+    assert isinstance(result.exception, RuntimeError)  # a bug stays visible
+    assert list(results.iterdir()) == []
