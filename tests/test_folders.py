@@ -142,7 +142,7 @@ def test_overwrite_replaces_a_full_folder(tmp_path: Path) -> None:
 def test_two_runs_into_the_same_folder_one_fails_clearly(tmp_path: Path) -> None:
     """Two `run --out SAME` at once: one writes its result, the other exits 1 and says why."""
     out = tmp_path / "out"
-    base = [sys.executable, "-m", "escalation", "run", str(DEC2021), "--trials", "200000"]
+    base = [sys.executable, "-m", "escalation", "run", str(DEC2021), "--trials", "120000"]
     runs = [
         subprocess.Popen(
             [*base, "--seed", str(seed), "--out", str(out), "--quiet"],

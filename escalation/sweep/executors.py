@@ -196,8 +196,8 @@ def require_dask() -> None:
         import dask.distributed  # noqa: F401
     except ImportError:
         raise ValueError(
-            "runs on Dask, which is not installed; install it with "
-            "pip install 'escalation[dask]' (or run without --scheduler)"
+            "needs Dask, which is not installed: pip install 'escalation[dask]' "
+            "(or run without --scheduler)"
         ) from None
 
 
