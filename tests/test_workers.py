@@ -138,13 +138,20 @@ def catches_sigterm(pid: int) -> bool:
 
 @linux_only
 @pytest.mark.parametrize(
-    ("command", "delay"),
-    [*(("run", delay) for delay in (0.0, 0.4, 1.0, 2.0, 3.5)), ("sweep", 1.0), ("sweep", 3.0)],
+    ("command", "delay", "sig"),
+    [
+        *(("run", delay, signal.SIGINT) for delay in (0.0, 0.4, 1.0, 2.0, 3.5)),
+        ("sweep", 1.0, signal.SIGINT),
+        ("sweep", 3.0, signal.SIGINT),
+        ("run", 3.0, signal.SIGTERM),
+    ],
 )
 def test_ctrl_c_in_the_first_seconds_of_a_pool_prints_no_traceback(
-    command: str, delay: float, tmp_path: Path
+    command: str, delay: float, sig: signal.Signals, tmp_path: Path
 ) -> None:
     """Ctrl-C reaches every process of the terminal's group: one clean line, exit 130.
+
+    So does a SIGTERM sent to the whole group.
 
     The delay counts from the moment the console script has taken over the signals (before
     that, an interrupt hits the interpreter's own start-up, which no package can hold).
@@ -157,7 +164,7 @@ def test_ctrl_c_in_the_first_seconds_of_a_pool_prints_no_traceback(
     process = start([*args, "--out", str(out)], tmp_path)
     assert wait_for(lambda: catches_sigterm(process.pid), 60)
     time.sleep(delay)
-    os.killpg(process.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+    os.killpg(process.pid, sig)  # what a terminal does on Ctrl-C (a service manager: SIGTERM)
     try:
         stdout, stderr = process.communicate(timeout=90)
     except subprocess.TimeoutExpired:

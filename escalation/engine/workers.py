@@ -133,9 +133,27 @@ def pool_context() -> multiprocessing.context.BaseContext:
 
 
 def worker_init(parent: int) -> None:
-    """Initialise a pool worker: ignore Ctrl-C, and exit when process ``parent`` is gone."""
+    """Initialise a pool worker: ignore Ctrl-C, let the command answer a SIGTERM sent to the
+    whole group first, and exit when process ``parent`` is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminate_later)
     start_watchdog(parent)
+
+
+#: Seconds a worker gives its command to stop the pool after a SIGTERM before it exits alone.
+TERM_GRACE = 5.0
+
+
+def _terminate_later(signum: int, frame: object) -> None:
+    """SIGTERM in a worker: exit after :data:`TERM_GRACE` unless the pool stops it first.
+
+    A SIGTERM sent to the whole process group reaches the command too, which stops its pool in
+    order (a worker dying at once would break the pool and make it print a traceback); the
+    pool's own ``terminate()`` of a worker still ends it, a little later.
+    """
+    timer = threading.Timer(TERM_GRACE, os._exit, args=(128 + signum,))
+    timer.daemon = True
+    timer.start()
 
 
 def start_watchdog(parent: int, interval: float = WATCH_INTERVAL) -> threading.Thread:
