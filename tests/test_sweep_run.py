@@ -3,6 +3,7 @@ numbers, the results folder, and comparisons of scenarios."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Mapping
@@ -61,6 +62,14 @@ def test_process_pool_gives_the_serial_points(small: Path) -> None:
     pd.testing.assert_frame_equal(pooled, serial)
 
 
+#: Dask is an optional extra; the `test` extra installs it, a bare install may not have it.
+needs_dask = pytest.mark.skipif(
+    importlib.util.find_spec("distributed") is None,
+    reason="Dask is not installed (an extra: pip install 'escalation[dask]')",
+)
+
+
+@needs_dask
 def test_dask_cluster_in_this_process_gives_the_serial_points(small: Path) -> None:
     loaded = load_experiment(small, trials=200)
     serial = run_sweep(loaded, executor=SerialExecutor()).points
@@ -69,6 +78,7 @@ def test_dask_cluster_in_this_process_gives_the_serial_points(small: Path) -> No
 
 
 @pytest.mark.slow
+@needs_dask
 def test_cli_workers_and_local_dask_cluster_give_identical_files(
     small: Path, tmp_path: Path
 ) -> None:
