@@ -387,8 +387,9 @@ def validate(
                     "kind": "scenario",
                     "name": loaded.name,
                     "actors": len(loaded.actors),
+                    "deciding": len(loaded.decider_blocks),
                     "parameters": len(loaded.parameters),
-                    "rungs": len(loaded.ladder),
+                    "rungs": len(loaded.all_rungs),
                     "policies": len(loaded.policies),
                     "horizon": loaded.horizon,
                 }

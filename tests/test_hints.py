@@ -15,7 +15,7 @@ from escalation.scenario.hints import with_hint
         ("unexpected name 'if' after '0.1'; is an operator missing?", "where(condition"),
         ("unexpected name 'day' after 'if'; is an operator missing?", "no if/else"),
         ("unknown name 'else' (known names: a, b)", "'else' is not a word"),
-        ("unknown name 'type' (known names: a, b)", "challenger.types.<name>.overrides"),
+        ("unknown name 'type' (known names: a, b)", "types.<name>.overrides"),
         ("unknown name 'trial' (known names: a, b)", "a trial's number"),
     ],
 )

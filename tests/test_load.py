@@ -52,7 +52,7 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "condition_reads_type": (
         76,
         "policies.sanctions.when",
-        ("'type' is a reserved name", "no expression can read the challenger's type"),
+        ("'type' is a reserved name", "no expression can read a decider's type"),
     ),
     "weight_is_list": (65, "demands.guarantee.weight", ("expected a number", "got a list")),
     "weight_is_nan": (65, "demands.guarantee.weight", ("greater than 0", "nan")),

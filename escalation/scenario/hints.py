@@ -2,9 +2,9 @@
 
 The expression grammar says precisely what it could not read ("unknown function 'beta'");
 a hint says what to write instead, in the scenario's own terms: a distribution is drawn by a
-parameter, a choice between two values is ``where()``, the challenger's type is not readable.
-Each hint is one entry of :data:`HINTS`: a pattern of the grammar's message and the words to
-add; :func:`with_hint` adds the first that matches to the message's first line.
+parameter, a choice between two values is ``where()``, a decider's type is not readable.
+Each hint is one entry of :data:`HINTS`: a pattern of the grammar's message and the line that
+replaces it; :func:`with_hint` applies the first that matches to the message's first line.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def _conditional(match: re.Match[str]) -> str | None:
 def _reserved(match: re.Match[str]) -> str | None:
     if match.group(1) == "type":
         return (
-            "'type' is a reserved name: no expression can read the challenger's type; let each "
-            "type change parameters through its 'overrides' (challenger.types.<name>.overrides)"
+            "'type' is a reserved name: no expression can read a decider's type; let each type "
+            "change parameters through its 'overrides' (types.<name>.overrides)"
         )
     return "'trial' is a reserved name: no expression can depend on a trial's number"
 
