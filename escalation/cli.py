@@ -110,8 +110,9 @@ def reported(json_output: bool = False, document: dict | None = None) -> Iterato
 
     previous = {}
     if threading.current_thread() is threading.main_thread():
-        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _terminate)
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+        _pending.clear()
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _interrupt)
     try:
         yield
     except (InputError, OutputError, MemoryShortage) as error:
@@ -192,9 +193,48 @@ def _error_fields(error: Exception) -> dict[str, Any]:
     return fields
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """A SIGTERM handler: unwind like Ctrl-C."""
-    raise KeyboardInterrupt
+#: Interrupts received while a command runs (see :func:`_interrupt`).
+_pending: list[int] = []
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C and SIGTERM: unwind with KeyboardInterrupt, remembered.
+
+    Python prints and then drops an exception raised while an object is being finalized
+    (``Exception ignored in ... __del__``), which would swallow the interrupt and let the
+    command run on. Inside a finalizer the interrupt is only remembered, and
+    :func:`_checkpoint` raises it at the next block, point or scenario.
+    """
+    _pending.append(signum)
+    if not _in_finalizer(frame):
+        raise KeyboardInterrupt
+
+
+def _in_finalizer(frame: Any) -> bool:
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or (
+            code.co_filename.endswith("weakref.py") and code.co_name == "__call__"
+        ):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _checkpoint() -> None:
+    """Raise an interrupt that arrived while an object was being finalized."""
+    if _pending:
+        raise KeyboardInterrupt
+
+
+def _ticker(progress: Progress, task: Any):
+    """A progress callback that first raises any interrupt still pending."""
+
+    def tick(done: int, total: int | None, *rest: Any) -> None:
+        _checkpoint()
+        progress.update(task, completed=done, **({"total": total} if total else {}))
+
+    return tick
 
 
 def _emit(document: dict[str, Any]) -> None:
@@ -324,7 +364,7 @@ def run(
                 result = api.run(
                     loaded,
                     workers=workers,
-                    on_block=lambda done, total: progress.update(task, completed=done),
+                    on_block=_ticker(progress, task),
                 )
             result.info["source"] = str(scenario)
             if not json_output:
@@ -552,7 +592,7 @@ def sweep(
                     workers=workers,
                     scheduler=scheduler,
                     resume=resume,
-                    on_point=lambda done, total: progress.update(task, completed=done, total=total),
+                    on_point=_ticker(progress, task),
                 )
         except KeyboardInterrupt:
             _interrupted_sweep(experiment, folder, json_output, document)
@@ -648,7 +688,7 @@ def compare(
                     seed=seed,
                     horizon=horizon,
                     workers=workers,
-                    on_scenario=lambda done, total, label: progress.update(task, completed=done),
+                    on_scenario=lambda done, total, label: _ticker(progress, task)(done, None),
                 )
             if not json_output:
                 _print_compare(result)

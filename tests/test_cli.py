@@ -426,7 +426,7 @@ def test_validate_json_lists_every_file_or_the_error(dec2021_path: Path) -> None
     assert document["ok"] is True
     kinds = [(item["kind"], item["file"]) for item in document["files"]]
     assert kinds == [("scenario", str(dec2021_path)), ("experiment", str(experiment))]
-    assert document["files"][0]["parameters"] == 35
+    assert document["files"][0]["parameters"] == len(load_scenario(dec2021_path).parameters)
 
     bad = BAD / "scenarios" / "trials_zero.yaml"
     result = invoke("validate", BASE, bad, "--json")
@@ -707,4 +707,26 @@ def test_other_errors_are_not_mistaken_for_interrupts(results: Path, monkeypatch
     monkeypatch.setattr(escalation.api, "play_blocks", broken)
     result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
     assert isinstance(result.exception, RuntimeError)  # a bug stays visible
+    assert list(results.iterdir()) == []
+
+
+def test_an_interrupt_during_a_finalizer_is_not_swallowed(results: Path, monkeypatch) -> None:
+    """Python drops an exception raised in __del__; the interrupt is kept for the next block."""
+
+    class Finalized:
+        def __del__(self) -> None:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C while this object is finalized
+            for _ in range(1000):  # the handler runs here, inside __del__
+                pass
+
+    def play(scenario, specs, workers=1, on_block=None):
+        item = Finalized()
+        del item
+        on_block(specs[0])  # the next block: the interrupt surfaces
+        raise AssertionError("the interrupt was swallowed")
+
+    monkeypatch.setattr(escalation.api, "play_blocks", play)
+    result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
+    assert result.exit_code == 130, result.output
+    assert result.stderr.startswith("interrupted") and "Exception ignored" not in result.output
     assert list(results.iterdir()) == []
