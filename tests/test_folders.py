@@ -284,8 +284,7 @@ def test_a_folder_that_cannot_be_written_names_it(tmp_path: Path) -> None:
         pytest.skip("needs /proc")
     result = invoke("run", BASE, "--trials", "20", "--out", "/proc/self/foo", "--quiet")
     assert result.exit_code == 1
-    real_parent = os.path.realpath("/proc/self")
-    assert result.stderr.startswith(f"error: cannot write results in {real_parent}"), result.stderr
+    assert result.stderr.startswith("error: cannot write results in /proc/self"), result.stderr
     assert "cannot create" not in result.stderr
 
 

@@ -146,12 +146,13 @@ def claimed(out: str | Path) -> Iterator[Path]:
 
 def _make_parent(real: Path, shown: str | Path) -> None:
     parent = real.parent
+    named = Path(shown).parent if not Path(shown).is_symlink() else parent  # as the user wrote it
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"cannot create the folder {parent}: {_reason(error)}") from None
+        raise OutputError(f"cannot create the folder {named}: {_reason(error)}") from None
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write results in {parent}: permission denied")
+        raise OutputError(f"cannot write results in {named}: permission denied")
 
 
 def _lock_path(real: Path) -> Path:
