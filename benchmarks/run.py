@@ -15,7 +15,9 @@ What it measures, on one scenario (default: the shipped dec2021):
    how it grows;
 5. scaling: fitted exponents of time against trials and against horizon, and the speed-up
    of two workers over one;
-6. a profile of one block.
+6. a profile of one block;
+7. start-up: wall time of ``escalation --help`` and ``escalation validate`` on the scenario,
+   each in a fresh process (imports are deferred so that both take under half a second).
 
 Times are wall-clock seconds from ``time.perf_counter``, best of the repeats. No test asserts
 any of them: ``tests/test_benchmarks.py`` only runs these functions on tiny sizes.
@@ -64,6 +66,7 @@ TARGET_BASELINE = 500.0  # engine at least this many times faster per trial, at 
 TARGET_FLOOR = 10.0  # engine within this factor of drawing its random numbers
 TARGET_PEAK = 1.5e9  # bytes of peak RSS at 10^6 trials
 TARGET_SPEEDUP = 1.7  # two workers over one, at 10^6 trials
+TARGET_STARTUP = 0.5  # seconds for `escalation --help` and `escalation validate` (issue 11)
 EXPONENT_BAND = (0.9, 1.1)  # "near 1"
 
 
@@ -84,6 +87,7 @@ class Settings:
     profile_trials: int = BLOCK_SIZE  # the profiled block
     calls_sizes: tuple[int, ...] = (1024, BLOCK_SIZE)  # block sizes whose calls are counted
     floor_days: int = 2000  # days of draws timed for the floor
+    startup_repeats: int = 9  # fresh processes per start-up command
     seed: int = 1
 
 
@@ -95,6 +99,7 @@ QUICK = Settings(
     memory_workers=(1,),
     horizon_trials=2 * BLOCK_SIZE,
     horizons=(30, 60, 120, 240),
+    startup_repeats=5,
 )
 
 
@@ -119,6 +124,7 @@ class Results:
     profile: str = ""
     calls_per_day: dict[int, float] = field(default_factory=dict)
     compiles_during_play: int = -1
+    startup: dict[str, tuple[float, float]] = field(default_factory=dict)  # best, median s
 
 
 # --------------------------------------------------------------------------- measurements
@@ -336,6 +342,32 @@ def calls_per_day(scenario: Scenario, sizes: tuple[int, ...] = (1024, BLOCK_SIZE
     return found
 
 
+def console_command() -> list[str]:
+    """The installed ``escalation`` command (``python -m escalation`` if there is none)."""
+    script = Path(sys.executable).with_name("escalation")
+    found = str(script) if script.exists() else shutil.which("escalation")
+    return [found] if found else [sys.executable, "-m", "escalation"]
+
+
+def startup_times(scenario_path: Path, repeats: int) -> dict[str, tuple[float, float]]:
+    """Best and median wall seconds of ``--help`` and ``validate``, each in a fresh process."""
+    command = console_command()
+    found = {}
+    for label, args in (
+        ("escalation --help", ["--help"]),
+        (f"escalation validate {scenario_path.name}", ["validate", str(scenario_path)]),
+    ):
+        seconds = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            done = subprocess.run([*command, *args], capture_output=True, check=False)
+            seconds.append(time.perf_counter() - started)
+            if done.returncode != 0:
+                raise RuntimeError(f"{label} failed:\n{done.stderr.decode()[-2000:]}")
+        found[label] = (min(seconds), float(np.median(seconds)))
+    return found
+
+
 def measure(settings: Settings, scenario_path: Path, log=print) -> Results:
     """Run every benchmark; ``log`` reports progress."""
     scenario = as_scenario(scenario_path)
@@ -370,6 +402,8 @@ def measure(settings: Settings, scenario_path: Path, log=print) -> Results:
         scenario, settings.profile_trials, settings.seed
     )
     results.calls_per_day = calls_per_day(scenario, settings.calls_sizes)
+    log("start-up (fresh processes) ...")
+    results.startup = startup_times(scenario_path, settings.startup_repeats)
     return results
 
 
@@ -592,7 +626,23 @@ def rows(results: Results) -> list[Row]:
                 _status(results.compiles_during_play == 0, "conditions parsed per step"),
             )
         )
+    out += startup_rows(results)
     return out
+
+
+def startup_rows(results: Results) -> list[Row]:
+    """Item 7: each start-up command's best and median wall time against the target."""
+    repeats = results.settings.startup_repeats
+    return [
+        Row(
+            "7 start-up",
+            f"{label}, fresh process (best of {repeats}; median)",
+            f"{best:.2f} s; {median:.2f} s",
+            f"< {TARGET_STARTUP} s",
+            _status(median < TARGET_STARTUP, f"median {median:.2f} s"),
+        )
+        for label, (best, median) in results.startup.items()
+    ]
 
 
 def text_table(table: list[Row]) -> str:
@@ -800,8 +850,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Markdown file to write (default: BENCHMARKS.md for a full run, none for --quick)",
     )
+    parser.add_argument(
+        "--startup",
+        action="store_true",
+        help="measure only item 7, the start-up of --help and validate, and write nothing",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
+    if args.startup:
+        only = Results(settings, str(args.scenario), 0)
+        only.startup = startup_times(args.scenario, settings.startup_repeats)
+        print(text_table(startup_rows(only)))
+        return 0
     out = args.out if args.out is not None else (None if args.quick else ROOT / "BENCHMARKS.md")
     started = time.perf_counter()
     results = measure(settings, args.scenario, log=lambda m: print(m, file=sys.stderr))

@@ -4,13 +4,41 @@ The Python API mirrors the command line: :func:`run` plays a scenario and return
 :class:`~escalation.engine.results.RunResult`; :func:`sweep` plays an experiment file;
 :func:`compare` plays several scenarios with common random numbers; :func:`load_scenario` reads
 and checks a file.
+
+The names are imported on first use, so that ``import escalation`` (and the command line's
+start-up) does not load numpy, pandas and Mesa before they are needed.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-from escalation.api import compare, run, sweep
-from escalation.engine.results import RunResult
-from escalation.scenario.load import load_scenario
-from escalation.scenario.yamlio import InputError
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "InputError": "escalation.scenario.yamlio",
+    "RunResult": "escalation.engine.results",
+    "compare": "escalation.api",
+    "load_scenario": "escalation.scenario.load",
+    "run": "escalation.api",
+    "sweep": "escalation.api",
+}
 
 __all__ = ["InputError", "RunResult", "__version__", "compare", "load_scenario", "run", "sweep"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'escalation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included."""
+    return sorted({*globals(), *_EXPORTS})

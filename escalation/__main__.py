@@ -1,5 +1,5 @@
 """``python -m escalation`` runs the command line."""
 
-from escalation.cli import main
+from escalation.console import main
 
 main()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from escalation.engine.blocks import BLOCK_SIZE, block_specs, play_blocks
+from escalation.engine.memory import check_memory
 from escalation.engine.results import RunResult, assemble
 from escalation.model.plan import Plan
 from escalation.scenario.check import ScenarioValueError
@@ -105,6 +106,7 @@ def run(
     """
     started = time.perf_counter()
     scenario = with_overrides(as_scenario(source), trials, seed, horizon)
+    check_memory(scenario)  # before the trials' columns are allocated
     plan = Plan.from_scenario(scenario)
     specs = block_specs(scenario.trials, scenario.seed)
     done = 0
@@ -161,12 +163,16 @@ def sweep(
     scheduler: str | None = None,
     resume: bool = False,
     on_point: Callable[[int, int], None] | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
 ):
     """Run an experiment file: every point of its design, each with the same seed.
 
     Args:
         experiment: an experiment YAML file (see :mod:`escalation.sweep.experiment`).
         trials: replaces the experiment's trials per point.
+        seed: replaces the experiment's seed (by default the scenario's).
+        horizon: replaces the scenario's horizon at every point.
         out: results folder. Finished points are kept in ``<out>.partial/`` as they finish;
             ``points.parquet``, ``run.json`` and ``report.html`` appear in ``out`` only when
             every point is done. Without it nothing is written (and nothing can be resumed).
@@ -184,7 +190,7 @@ def sweep(
     from escalation.sweep.experiment import load_experiment
     from escalation.sweep.runner import run_sweep
 
-    loaded = load_experiment(experiment, trials=trials)
+    loaded = load_experiment(experiment, trials=trials, seed=seed, horizon=horizon)
     try:
         executor = make_executor(workers, scheduler)
     except ValueError as error:

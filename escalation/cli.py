@@ -4,81 +4,310 @@ Mistakes in input files print one line, ``file:line: field: message``, and exit 
 failures to write results exit with status 1; an interrupt (Ctrl-C or SIGTERM) exits with 130.
 None of them prints a traceback, and none leaves a partial results folder (an interrupted sweep
 keeps its finished points in a folder marked incomplete, for ``--resume``).
+
+With ``--json``, ``run``, ``sweep``, ``compare`` and ``validate`` print one JSON document on
+stdout instead of tables (``"ok": true`` and the numbers, or ``"ok": false`` and the error);
+the human-readable error still goes to stderr.
+
+Everything heavy (numpy, pandas, Mesa, rich's tables) is imported inside the commands, so that
+``escalation --help`` and ``escalation validate`` start quickly.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
-from escalation import api
-from escalation.engine.results import OutputError, RunResult
-from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
-from escalation.scenario.yamlio import InputError
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 app = typer.Typer(
     help="Play an international crisis forward as an agent-based model and report how it ends.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
 
 INPUT_ERROR, OUTPUT_ERROR, INTERRUPTED = 2, 1, 130
 
 
+class _Consoles:
+    """rich consoles for stdout and stderr, made on first use (rich is slow to import)."""
+
+    _out: Console | None = None
+    _err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console()
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True)
+        return self._err
+
+
+consoles = _Consoles()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("escalation")
+        except PackageNotFoundError:
+            import escalation
+
+            number = escalation.__version__
+        typer.echo(f"escalation {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Play an international crisis forward as an agent-based model and report how it ends."""
+
+
+# --- errors, interrupts and JSON --------------------------------------------------------
+
+
 @contextmanager
-def reported() -> Iterator[None]:
+def reported(json_output: bool = False, document: dict | None = None) -> Iterator[None]:
     """Turn expected failures into one clear line and an exit status, never a traceback.
 
     SIGTERM is turned into the same clean interrupt as Ctrl-C while the command runs, so a
     terminated run also unwinds through the atomic writers and leaves nothing half-written.
+    With ``json_output`` a failure also prints ``document`` with ``"ok": false`` and the error.
     """
-    previous = None
+    from escalation.engine.folders import OutputError
+    from escalation.engine.memory import MemoryShortage
+    from escalation.scenario.yamlio import InputError
+
+    previous = {}
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _terminate)
+        _pending.clear()
+        previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _interrupt)
     try:
         yield
-    except (InputError, OutputError) as error:
-        # Text, not a markup string: a file name or YAML key such as '[/b]' prints as it is.
-        err_console.print(Text.assemble(("error:", "bold red"), f" {error}"), soft_wrap=True)
-        raise typer.Exit(INPUT_ERROR if isinstance(error, InputError) else OUTPUT_ERROR) from None
+    except (InputError, OutputError, MemoryShortage) as error:
+        status = OUTPUT_ERROR if isinstance(error, OutputError) else INPUT_ERROR
+        _fail(str(error), status, json_output, document, _error_fields(error))
+    except MemoryError:
+        _fail(
+            "out of memory: this run needs more memory than the machine gave it; use fewer "
+            "--trials (or fewer --workers)",
+            OUTPUT_ERROR,
+            json_output,
+            document,
+            {"kind": "memory"},
+        )
+    except Exception as error:
+        if not _caused_by_interrupt(error):
+            raise
+        _interrupted(json_output, document)
     except KeyboardInterrupt:
-        err_console.print("interrupted: no results were written", highlight=False)
-        raise typer.Exit(INTERRUPTED) from None
+        _interrupted(json_output, document)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """A SIGTERM handler: unwind like Ctrl-C."""
-    raise KeyboardInterrupt
+def _interrupted(json_output: bool, document: dict | None) -> None:
+    _fail(
+        "interrupted: no results were written",
+        INTERRUPTED,
+        json_output,
+        document,
+        {"kind": "interrupted"},
+        prefix="",
+    )
+
+
+def _caused_by_interrupt(error: BaseException) -> bool:
+    """Whether ``error`` wraps a Ctrl-C: Python 3.11 turns a KeyboardInterrupt raised while a
+    class is being made (in ``__set_name__``, during an import) into a RuntimeError."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__
+    return False
+
+
+def _fail(
+    message: str,
+    status: int,
+    json_output: bool,
+    document: dict | None,
+    fields: dict[str, Any],
+    prefix: str = "error:",
+) -> None:
+    from rich.text import Text
+
+    # Text, not a markup string: a file name or YAML key such as '[/b]' prints as it is.
+    line = Text.assemble((prefix, "bold red"), f" {message}") if prefix else Text(message)
+    consoles.err.print(line, soft_wrap=True, highlight=False)
+    if json_output:
+        _emit({**(document or {}), "ok": False, "error": {**fields, "message": message}})
+    raise typer.Exit(status) from None
+
+
+def _error_fields(error: Exception) -> dict[str, Any]:
+    from escalation.engine.folders import OutputError
+
+    if isinstance(error, OutputError):
+        return {"kind": "output"}
+    fields: dict[str, Any] = {"kind": "input" if hasattr(error, "file") else "memory"}
+    for name in ("file", "line", "field"):
+        if hasattr(error, name):
+            fields[name] = getattr(error, name) or None
+    if hasattr(error, "message"):
+        fields["detail"] = error.message
+    return fields
+
+
+#: Interrupts received while a command runs (see :func:`_interrupt`).
+_pending: list[int] = []
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """Ctrl-C and SIGTERM: unwind with KeyboardInterrupt, remembered.
+
+    Python prints and then drops an exception raised while an object is being finalized
+    (``Exception ignored in ... __del__``), which would swallow the interrupt and let the
+    command run on. Inside a finalizer the interrupt is only remembered, and
+    :func:`_checkpoint` raises it at the next block, point or scenario.
+    """
+    _pending.append(signum)
+    if not _in_finalizer(frame):
+        raise KeyboardInterrupt
+
+
+def _in_finalizer(frame: Any) -> bool:
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or (
+            code.co_filename.endswith("weakref.py") and code.co_name == "__call__"
+        ):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _checkpoint() -> None:
+    """Raise an interrupt that arrived while an object was being finalized."""
+    if _pending:
+        raise KeyboardInterrupt
+
+
+def _ticker(progress: Progress, task: Any):
+    """A progress callback that first raises any interrupt still pending."""
+
+    def tick(done: int, total: int | None, *rest: Any) -> None:
+        _checkpoint()
+        progress.update(task, completed=done, **({"total": total} if total else {}))
+
+    return tick
+
+
+def _emit(document: dict[str, Any]) -> None:
+    """Print one JSON document on stdout."""
+    typer.echo(json.dumps(_plain(document), indent=2, allow_nan=False))
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values: numpy and pandas scalars as numbers, NaN and NA as null."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return _plain(item())
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _records(frame) -> list[dict[str, Any]]:
+    """A DataFrame's rows as plain JSON records."""
+    return [_plain(row) for row in frame.to_dict("records")]
 
 
 def _written(folder: object) -> None:
     """Say where the results are (plain text: a path may contain brackets)."""
-    out_console.print(Text.assemble("results written to ", (str(folder), "bold")), soft_wrap=True)
+    from rich.text import Text
+
+    consoles.out.print(Text.assemble("results written to ", (str(folder), "bold")), soft_wrap=True)
+
+
+# --- options ------------------------------------------------------------------------------
+
+
+def _at_most(limit_name: str, unit: str = ""):
+    """A typer callback that checks a value against a limit of the scenario schema."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None:
+            from escalation.scenario import schema
+
+            limit = getattr(schema, limit_name)
+            if value > limit:
+                raise typer.BadParameter(f"{value:,} is more than the limit, {limit:,}{unit}")
+        return value
+
+    return check
 
 
 Trials = Annotated[
     int | None,
-    typer.Option(min=1, max=MAX_TRIALS, help="Monte Carlo trials (default: the scenario's)."),
+    typer.Option(
+        min=1,
+        callback=_at_most("MAX_TRIALS"),
+        help="Monte Carlo trials (default: the scenario's).",
+    ),
 ]
 Seed = Annotated[
     int | None, typer.Option(min=0, max=2**63 - 1, help="Random seed (default: the scenario's).")
@@ -88,8 +317,23 @@ Workers = Annotated[
 ]
 Horizon = Annotated[
     int | None,
-    typer.Option(min=1, max=MAX_HORIZON, help="Days to play (default: the scenario's)."),
+    typer.Option(
+        min=1,
+        callback=_at_most("MAX_HORIZON", " days"),
+        help="Days to play (default: the scenario's).",
+    ),
 ]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+Json = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON document on stdout (the numbers, or the error) instead of tables.",
+    ),
+]
+
+
+# --- commands -----------------------------------------------------------------------------
 
 
 @app.command()
@@ -103,26 +347,47 @@ def run(
         typer.Option(help="Results folder (default: results/<scenario>-<timestamp>/)."),
     ] = None,
     horizon: Horizon = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Quiet = False,
+    json_output: Json = False,
 ) -> None:
     """Play a scenario's trials; print the outcome distribution and write the results folder."""
-    with reported():
-        loaded = api.as_scenario(scenario)
-        loaded = api.with_overrides(loaded, trials, seed, horizon)
+    document: dict[str, Any] = {"command": "run", "scenario_file": str(scenario)}
+    with reported(json_output, document):
+        from escalation import api
+        from escalation.engine.folders import claimed
+
+        loaded = api.with_overrides(api.as_scenario(scenario), trials, seed, horizon)
         folder = out or Path("results") / f"{_slug(loaded.name)}-{_stamp()}"
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise OutputError(f"{folder} already exists and is not empty; choose another --out")
-        with _progress(quiet) as progress:
-            task = progress.add_task("trials", total=loaded.trials)
-            result = api.run(
-                loaded,
-                workers=workers,
-                on_block=lambda done, total: progress.update(task, completed=done),
-            )
-        result.info["source"] = str(scenario)
-        _print_result(result)
-        written = result.write(folder)
-        _written(written)
+        with claimed(folder):  # checked and locked before any trial is played
+            with _progress(quiet) as progress:
+                task = progress.add_task("trials", total=loaded.trials)
+                result = api.run(
+                    loaded,
+                    workers=workers,
+                    on_block=_ticker(progress, task),
+                )
+            result.info["source"] = str(scenario)
+            if not json_output:
+                _print_result(result)
+            written = result.write(folder)
+        if json_output:
+            _emit({**document, "ok": True, **_run_document(result), "out": str(written)})
+        else:
+            _written(written)
+
+
+def _run_document(result) -> dict[str, Any]:
+    scenario = result.scenario
+    return {
+        "scenario": scenario.name,
+        "title": scenario.title or scenario.name,
+        "trials": len(result.trials),
+        "seed": scenario.seed,
+        "horizon": scenario.horizon,
+        "summary": _records(result.summary),
+        "timing": _records(result.timing),
+        "run": result.info,
+    }
 
 
 @app.command()
@@ -130,39 +395,72 @@ def validate(
     files: Annotated[
         list[Path], typer.Argument(help="Scenario or experiment YAML files to check.")
     ],
+    json_output: Json = False,
 ) -> None:
     """Check scenario and experiment files without running them."""
-    from escalation.sweep.experiment import load_experiment
+    checked: list[dict[str, Any]] = []
+    document: dict[str, Any] = {"command": "validate", "files": checked}
+    with reported(json_output, document):
+        from escalation.scenario.load import is_experiment_data, scenario_from_dict
+        from escalation.scenario.yamlio import read_yaml
 
-    with reported():
         for file in files:
-            if api.is_experiment(file):
-                experiment = load_experiment(file)
+            data, lines = read_yaml(file)  # once: a pipe or /dev/stdin can be read only once
+            if is_experiment_data(data):
+                from escalation.sweep.experiment import experiment_from_data
+
+                experiment = experiment_from_data(data, lines, str(file), Path(file).parent)
+                facts = {
+                    "kind": "experiment",
+                    "scenario": str(experiment.scenario_path),
+                    "design": experiment.design.kind,
+                    "points": len(experiment.design.points),
+                    "trials": experiment.trials,
+                }
                 summary = (
                     f"experiment on {experiment.scenario_path}: {experiment.design.kind} design, "
                     f"{len(experiment.design.points)} points of {experiment.trials:,} trials"
                 )
             else:
-                loaded = api.as_scenario(file)
+                loaded = scenario_from_dict(data, file=str(file), lines=lines)
+                facts = {
+                    "kind": "scenario",
+                    "name": loaded.name,
+                    "actors": len(loaded.actors),
+                    "deciding": len(loaded.decider_blocks),
+                    "parameters": len(loaded.parameters),
+                    "rungs": len(loaded.all_rungs),
+                    "policies": len(loaded.policies),
+                    "horizon": loaded.horizon,
+                }
                 summary = (
                     f"{len(loaded.actors)} actors ({len(loaded.decider_blocks)} deciding), "
                     f"{len(loaded.parameters)} parameters, {len(loaded.all_rungs)} rungs, "
                     f"{len(loaded.policies)} policies, "
                     f"horizon {loaded.horizon} days"
                 )
-            out_console.print(
-                f"ok: {file}: {summary}",
-                highlight=False,
-                markup=False,
-                emoji=False,
-                soft_wrap=True,
-            )
+            checked.append({"file": str(file), "ok": True, **facts})
+            if not json_output:
+                typer.echo(f"ok: {file}: {summary}")
+        if json_output:
+            _emit({**document, "ok": True})
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of scenario files, for editors to complete and check them."""
-    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+def schema(
+    experiment: Annotated[
+        bool,
+        typer.Option(
+            "--experiment", help="The schema of experiment files (sweeps) instead of scenarios."
+        ),
+    ] = False,
+) -> None:
+    """Print the JSON Schema of scenario (or experiment) files, for editors to check them."""
+    if experiment:
+        from escalation.sweep.experiment import Experiment as Model
+    else:
+        from escalation.scenario.schema import Scenario as Model
+    typer.echo(json.dumps(Model.model_json_schema(), indent=2))
 
 
 def _slug(name: str) -> str:
@@ -174,21 +472,27 @@ def _stamp() -> str:
 
 
 def _progress(quiet: bool) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err_console,
+        console=consoles.err,
         disable=quiet or not sys.stderr.isatty(),
         transient=True,
     )
 
 
-def _print_result(result: RunResult) -> None:
+def _print_result(result) -> None:
+    import pandas as pd
+    from rich.table import Table
+    from rich.text import Text
+
     scenario = result.scenario
     # The heading is printed on its own: a table title would wrap at the table's width.
-    out_console.print(
+    consoles.out.print(
         Text.assemble(
             (scenario.title or scenario.name, "bold"),
             f"\n{len(result.trials):,} trials, seed {scenario.seed}, {scenario.horizon} days",
@@ -207,7 +511,7 @@ def _print_result(result: RunResult) -> None:
             f"{row.lo:.1%} – {row.hi:.1%}",
             f"{row.count:,}",
         )
-    out_console.print(table)
+    consoles.out.print(table)
     timing = Table(
         title="When violence starts (day from the scenario's start)", title_justify="left"
     )
@@ -220,7 +524,7 @@ def _print_result(result: RunResult) -> None:
         median = "–" if pd.isna(row.median_day) else f"{row.median_day:g}"
         interval = "–" if median == "–" else f"{row.lo:g} – {row.hi:g}"
         timing.add_row(str(row.outcome).replace("_", " "), f"{row.share:.1%}", median, interval)
-    out_console.print(timing)
+    consoles.out.print(timing)
 
 
 @app.command()
@@ -228,8 +532,21 @@ def sweep(
     experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
     trials: Annotated[
         int | None,
-        typer.Option(min=1, max=MAX_TRIALS, help="Trials per point (default: the experiment's)."),
+        typer.Option(
+            min=1,
+            callback=_at_most("MAX_TRIALS"),
+            help="Trials per point (default: the experiment's).",
+        ),
     ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=2**63 - 1,
+            help="Seed of every point (default: the experiment's, else the scenario's).",
+        ),
+    ] = None,
+    horizon: Horizon = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Results folder (default: results/<experiment>-sweep-<timestamp>/)."),
@@ -238,17 +555,23 @@ def sweep(
     scheduler: Annotated[
         str | None,
         typer.Option(
-            help="Dask: 'local' starts a LocalCluster of --workers processes; an address such "
-            "as tcp://host:8786 uses a running cluster. The numbers do not depend on it."
+            help="Dask (pip install 'escalation[dask]'): 'local' starts a LocalCluster of "
+            "--workers processes; an address such as tcp://host:8786 uses a running cluster. "
+            "The numbers do not depend on it."
         ),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Finish the interrupted sweep in --out.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Quiet = False,
+    json_output: Json = False,
 ) -> None:
     """Run an experiment: every point of its design, with the same seed (common random numbers)."""
-    with reported():
+    document: dict[str, Any] = {"command": "sweep", "experiment_file": str(experiment)}
+    with reported(json_output, document):
+        from escalation import api
+        from escalation.scenario.yamlio import InputError
+
         if resume and out is None:
             raise InputError(
                 str(experiment),
@@ -263,27 +586,69 @@ def sweep(
                 result = api.sweep(
                     experiment,
                     trials=trials,
+                    seed=seed,
+                    horizon=horizon,
                     out=folder,
                     workers=workers,
                     scheduler=scheduler,
                     resume=resume,
-                    on_point=lambda done, total: progress.update(task, completed=done, total=total),
+                    on_point=_ticker(progress, task),
                 )
         except KeyboardInterrupt:
-            partial = folder.with_name(folder.name + ".partial")
-            if not (partial / "points").is_dir():
-                raise
-            kept = len(list((partial / "points").glob("*.parquet")))
-            err_console.print(
-                f"interrupted: {kept} finished points are kept in {partial}; finish with\n"
-                f"  escalation sweep {experiment} --resume --out {folder}",
-                highlight=False,
-                markup=False,
-                soft_wrap=True,
-            )
-            raise typer.Exit(INTERRUPTED) from None
-        _print_sweep(result)
-        _written(result.out)
+            _interrupted_sweep(experiment, folder, json_output, document)
+            raise
+        if json_output:
+            _emit({**document, "ok": True, **_sweep_document(result)})
+        else:
+            _print_sweep(result)
+            _written(result.out)
+
+
+def _interrupted_sweep(experiment: Path, folder: Path, json_output: bool, document: dict) -> None:
+    """Say where an interrupted sweep's finished points are kept, if any were."""
+    from escalation.engine.folders import OutputError, target
+    from escalation.sweep.store import partial_folder
+
+    try:
+        partial = partial_folder(target(folder))
+    except OutputError:
+        return
+    if not (partial / "points").is_dir():
+        return
+    kept = len(list((partial / "points").glob("*.parquet")))
+    consoles.err.print(
+        f"interrupted: {kept} finished points are kept in {partial}; finish with\n"
+        f"  escalation sweep {experiment} --resume --out {folder}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    if json_output:
+        _emit(
+            {
+                **document,
+                "ok": False,
+                "error": {"kind": "interrupted", "kept_points": kept, "partial": str(partial)},
+            }
+        )
+    raise typer.Exit(INTERRUPTED)
+
+
+def _sweep_document(result) -> dict[str, Any]:
+    info = result.info
+    return {
+        "experiment": result.name,
+        "title": result.title,
+        "out": str(result.out) if result.out else None,
+        "design": info.get("design"),
+        "seed": info.get("seed"),
+        "trials_per_point": info.get("trials_per_point"),
+        "metrics": result.metrics,
+        "points": _records(result.points),
+        "indices": None if result.indices is None else _records(result.indices),
+        "notes": result.notes,
+        "run": info,
+    }
 
 
 @app.command()
@@ -297,31 +662,58 @@ def compare(
         typer.Option(help="Results folder (default: results/compare-<timestamp>/)."),
     ] = None,
     horizon: Horizon = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Quiet = False,
+    json_output: Json = False,
 ) -> None:
     """Play scenarios with the same seed and trials; show their outcomes side by side."""
-    with reported():
+    document: dict[str, Any] = {
+        "command": "compare",
+        "scenario_files": [str(path) for path in scenarios],
+    }
+    with reported(json_output, document):
+        from escalation import api
+        from escalation.engine.folders import check_free, claimed
+        from escalation.scenario.yamlio import InputError
+
         if len(scenarios) < 2:
             raise InputError(str(scenarios[0]), None, "", "compare needs two or more scenarios")
         folder = out or Path("results") / f"compare-{_stamp()}"
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise OutputError(f"{folder} already exists and is not empty; choose another --out")
-        with _progress(quiet) as progress:
-            task = progress.add_task("scenarios", total=len(scenarios))
-            result = api.compare(
-                scenarios,
-                trials=trials,
-                seed=seed,
-                horizon=horizon,
-                workers=workers,
-                on_scenario=lambda done, total, label: progress.update(task, completed=done),
+        with claimed(folder) as real:
+            check_free(real, folder)
+            with _progress(quiet) as progress:
+                task = progress.add_task("scenarios", total=len(scenarios))
+                result = api.compare(
+                    scenarios,
+                    trials=trials,
+                    seed=seed,
+                    horizon=horizon,
+                    workers=workers,
+                    on_scenario=lambda done, total, label: _ticker(progress, task)(done, None),
+                )
+            if not json_output:
+                _print_compare(result)
+            written = result.write(folder)
+        if json_output:
+            info = result.info
+            _emit(
+                {
+                    **document,
+                    "ok": True,
+                    "labels": result.labels,
+                    "trials": info.get("trials"),
+                    "seed": info.get("seed"),
+                    "table": _records(result.table),
+                    "out": str(written),
+                    "run": info,
+                }
             )
-        _print_compare(result)
-        written = result.write(folder)
-        _written(written)
+        else:
+            _written(written)
 
 
 def _cell(metric: str, value: float, lo: float, hi: float) -> str:
+    import pandas as pd
+
     if pd.isna(value):
         return "–"
     if metric.startswith("p:"):
@@ -330,6 +722,8 @@ def _cell(metric: str, value: float, lo: float, hi: float) -> str:
 
 
 def _input_text(value: object) -> str:
+    import pandas as pd
+
     if pd.isna(value):
         return "–"
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -337,6 +731,9 @@ def _input_text(value: object) -> str:
 
 def _print_sweep(result) -> None:
     """Print a sweep's points (or its Sobol or Morris indices) as a table."""
+    from rich.table import Table
+    from rich.text import Text
+
     info = result.info
     table = Table(
         title=Text(
@@ -379,13 +776,15 @@ def _print_sweep(result) -> None:
             table.add_row(str(row["point"]), *inputs, *metrics)
         if len(result.points) > 40:
             table.caption = f"first 40 of {len(result.points):,} points; all in points.parquet"
-    out_console.print(table)
+    consoles.out.print(table)
     for note in result.notes:
-        out_console.print(f"note: {note}", highlight=False, markup=False)
+        consoles.out.print(f"note: {note}", highlight=False, markup=False)
 
 
 def _print_compare(result) -> None:
     """Print each outcome's probability and interval in each compared scenario."""
+    from rich.table import Table
+
     info = result.info
     table = Table(
         title=f"{info['trials']:,} trials per scenario, seed {info['seed']} "
@@ -405,13 +804,4 @@ def _print_compare(result) -> None:
                 for label in result.labels
             ),
         )
-    out_console.print(table)
-
-
-def main() -> None:
-    """Entry point for ``python -m escalation``."""
-    app()
-
-
-if __name__ == "__main__":
-    main()
+    consoles.out.print(table)

@@ -43,6 +43,7 @@ def tiny(bench, dec2021_path: Path):
         profile_trials=300,
         calls_sizes=(100, 1000),
         floor_days=20,
+        startup_repeats=1,
     )
     return bench.measure(settings, dec2021_path, log=lambda message: None)
 
@@ -50,6 +51,8 @@ def tiny(bench, dec2021_path: Path):
 def test_every_figure_is_measured(tiny) -> None:
     times = [*tiny.throughput.values(), tiny.baseline_seconds, tiny.floor_seconds, tiny.row_bytes]
     times += [seconds for _, seconds in tiny.horizon_times]
+    times += [seconds for pair in tiny.startup.values() for seconds in pair]
+    assert len(tiny.startup) == 2 and "escalation --help" in tiny.startup
     assert set(tiny.throughput) == {(300, 1), (2000, 1)}
     assert all(math.isfinite(t) and t > 0 for t in times)
     assert [(n, w) for n, w, _, _ in tiny.memory] == [(300, 1)]
@@ -73,6 +76,7 @@ def test_table_and_markdown_name_every_item_and_target(bench, tiny) -> None:
     table = bench.rows(tiny)
     items = {row.item for row in table}
     assert {"1 throughput", "2 baseline", "3 floor", "4 memory", "5 scaling", "6 profile"} <= items
+    assert "7 start-up" in items
     judged = [row for row in table if row.target]
     assert all(row.status == "met" or row.status.startswith("GAP") for row in judged if row.status)
     text = bench.markdown(tiny, table, quick=True, seconds=1.0)

@@ -385,3 +385,348 @@ def test_a_signal_during_run_leaves_no_results(
     assert "interrupted" in err and "Traceback" not in err
     assert not out.exists()
     assert list(work.iterdir()) == []  # no hidden partial folder either
+
+
+# --- conventions: version, JSON, completion, schema of experiments (issue 11) -------------
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"escalation {escalation.__version__}"
+
+
+def test_completion_can_be_installed() -> None:
+    result = invoke("--help")
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+def test_run_json_is_one_document_with_the_numbers(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("run", BASE, "--trials", "300", "--seed", "3", "--out", out, "--json", "-q")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)  # nothing else on stdout
+    assert document["ok"] is True and document["command"] == "run"
+    assert (document["trials"], document["seed"], document["out"]) == (300, 3, str(out))
+    summary = pd.read_csv(out / "summary.csv")
+    assert [row["outcome"] for row in document["summary"]] == list(summary["outcome"])
+    assert [row["count"] for row in document["summary"]] == list(summary["count"])
+    assert {"outcome", "share", "median_day", "lo", "hi"} <= set(document["timing"][0])
+    assert (
+        document["run"]["scenario_hash"]
+        == json.loads((out / "run.json").read_text())["scenario_hash"]
+    )
+
+
+def test_validate_json_lists_every_file_or_the_error(dec2021_path: Path) -> None:
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    result = invoke("validate", dec2021_path, experiment, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True
+    kinds = [(item["kind"], item["file"]) for item in document["files"]]
+    assert kinds == [("scenario", str(dec2021_path)), ("experiment", str(experiment))]
+    assert document["files"][0]["parameters"] == len(load_scenario(dec2021_path).parameters)
+
+    bad = BAD / "scenarios" / "trials_zero.yaml"
+    result = invoke("validate", BASE, bad, "--json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["ok"] is False and len(document["files"]) == 1
+    error = document["error"]
+    assert (error["kind"], error["file"], error["line"], error["field"]) == (
+        "input",
+        str(bad),
+        3,
+        "trials",
+    )
+    assert result.stderr.startswith(f"error: {bad}:3: trials: ")  # the human line too
+
+
+def test_compare_and_sweep_json(tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(BASE.read_text().replace("stake: 1", "stake: 2"))
+    result = invoke(
+        "compare", BASE, other, "--trials", "200", "--out", tmp_path / "c", "--json", "-q"
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["labels"] == ["base", "other"] and document["trials"] == 200
+    assert {row["scenario"] for row in document["table"]} == {"base", "other"}
+
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    result = invoke("sweep", experiment, "--trials", "30", "--out", tmp_path / "s", "--json", "-q")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True and len(document["points"]) == 7
+    assert document["points"][0]["point"] == 0
+    assert pd.read_parquet(tmp_path / "s" / "points.parquet")["point"].tolist() == list(range(7))
+
+
+def test_json_output_error_is_a_document_too(tmp_path: Path) -> None:
+    result = invoke("run", tmp_path / "absent.yaml", "--json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["ok"] is False and document["error"]["kind"] == "input"
+    assert "file not found" in document["error"]["message"]
+
+
+def test_schema_of_experiments() -> None:
+    from escalation.sweep.experiment import Experiment
+
+    result = invoke("schema", "--experiment")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert set(schema["properties"]) == set(Experiment.model_fields)
+    assert {"scenario", "design", "variables", "trials", "metrics"} <= set(schema["required"])
+
+
+def test_schema_of_experiments_accepts_the_shipped_ones() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(invoke("schema", "--experiment").stdout)
+    for path in sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.yaml")):
+        data, _ = read_yaml(path)
+        jsonschema.validate(data, schema)
+
+
+# --- sweep --seed and --horizon (issue 11) -------------------------------------------------
+
+
+def test_sweep_seed_and_horizon_are_used_and_recorded(tmp_path: Path) -> None:
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    out = tmp_path / "s"
+    result = invoke(
+        "sweep", experiment, "--trials", "30", "--seed", "99", "--horizon", "20",
+        "--out", out, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "run.json").read_text())
+    assert info["seed"] == 99
+    from escalation.sweep.experiment import load_experiment
+
+    expected = load_experiment(experiment, trials=30, seed=99, horizon=20)
+    assert info["scenario_hash"] == scenario_hash(expected.scenario)
+    assert expected.scenario.horizon == 20
+
+
+@pytest.mark.parametrize("option", [["--horizon", "0"], ["--seed", "-1"], ["--horizon", "99999"]])
+def test_sweep_seed_and_horizon_out_of_range(option: list[str], tmp_path: Path) -> None:
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    result = invoke("sweep", experiment, *option, "--out", tmp_path / "s")
+    assert result.exit_code == 2
+    assert option[0] in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- hardening (issue 13): mix-ups, devices, pipes, addresses, memory -----------------------
+
+
+def test_run_on_an_experiment_file_names_the_mix_up(tmp_path: Path) -> None:
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    result = invoke("run", experiment, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "this is an experiment file, not a scenario" in result.stderr
+    assert f"escalation sweep {experiment}" in result.stderr
+    assert "unknown field" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_on_a_scenario_file_names_the_mix_up(dec2021_path: Path, tmp_path: Path) -> None:
+    result = invoke("sweep", dec2021_path, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "this is a scenario file, not an experiment" in result.stderr
+    assert "unknown field" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_an_endless_device_stops_at_the_limit() -> None:
+    """/dev/zero was read until the kernel killed the process; now the limit stops it."""
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    result = invoke("validate", "/dev/zero")
+    assert result.exit_code == 2
+    assert "error: /dev/zero: file is more than 2,000,000 bytes" in result.stderr
+
+
+def test_validate_a_fifo_reads_it_once(tmp_path: Path) -> None:
+    """A named pipe was opened twice (kind, then content): the second open blocked forever."""
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes")
+    fifo = tmp_path / "scenario.yaml"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"cat '{BASE}' > '{fifo}'"], stdout=subprocess.DEVNULL)
+    try:
+        done = subprocess.run(
+            [_console_script(), "validate", str(fifo)], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        writer.kill()
+        writer.wait()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"ok: {fifo}: 3 actors")
+
+
+def test_validate_reads_a_scenario_piped_to_dev_stdin() -> None:
+    """`cat file | escalation validate /dev/stdin` was read twice and found empty."""
+    if not Path("/dev/stdin").exists():
+        pytest.skip("no /dev/stdin")
+    done = subprocess.run(
+        [_console_script(), "validate", "/dev/stdin"],
+        input=BASE.read_text(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ok: /dev/stdin: 3 actors")
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [
+        ("foo://bar", "unknown address scheme 'foo'"),
+        ("tcp://", "names no host"),
+        ("tcp://:8786", "names no host"),
+        ("inproc://nothing", "inside one process"),
+        ("tcp://host:99999", "Port out of range"),
+        ("myhost:8786", "tcp://host:8786"),
+    ],
+)
+def test_a_bad_scheduler_address_is_one_message(address: str, words: str, tmp_path: Path) -> None:
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    result = invoke("sweep", experiment, "--scheduler", address, "--out", tmp_path / "o")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {experiment}: --scheduler: ")
+    assert words in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_scheduler_without_dask_says_how_to_install_it(tmp_path: Path, monkeypatch) -> None:
+    """Dask is an extra: without it, --scheduler says `pip install 'escalation[dask]'`."""
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails as if absent
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    for scheduler in ("local", "tcp://localhost:8786"):
+        result = invoke("sweep", experiment, "--scheduler", scheduler, "--out", tmp_path / "o")
+        assert result.exit_code == 2, result.output
+        assert "pip install 'escalation[dask]'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_too_large_for_memory_is_refused_before_it_starts(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The trials' records are estimated and compared with the memory left: a clear message."""
+    import escalation.engine.memory as memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: (500 * 10**6, "a test's limit"))
+    out = tmp_path / "out"
+    result = invoke("run", BASE, "--trials", "5000000", "--out", out, "-q")
+    assert result.exit_code == 2, result.output
+    assert "5,000,000 trials need about" in result.stderr
+    assert "a test's limit" in result.stderr and "use at most about" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS as on Linux")
+def test_fifty_million_trials_under_a_3_gb_limit_is_a_message(dec2021_path: Path) -> None:
+    """`ulimit -v 3000000` then --trials 50000000: numpy's MemoryError before; a message now."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 10**9, 3 * 10**9))
+
+    done = subprocess.run(
+        [_console_script(), "run", str(dec2021_path), "--trials", "50000000", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "50,000,000 trials need about" in done.stderr
+    assert "ulimit -v" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_help_and_validate_import_only_what_they_need(dec2021_path: Path) -> None:
+    """Start-up stays light (timed in benchmarks/run.py): no numpy for --help, and neither
+    pandas, SciPy nor Mesa to check a scenario."""
+    heavy = ("numpy", "pandas", "scipy", "mesa", "plotly", "pyarrow")
+    code = (
+        "import sys\nfrom escalation.cli import app\n"
+        "try:\n    app(sys.argv[1:], prog_name='escalation')\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+
+    def loaded(*args: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+    assert loaded("--help") == []
+    assert loaded("validate", str(dec2021_path)) == ["numpy"]
+
+
+def test_a_sweep_too_large_for_memory_is_refused_before_it_starts(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Each of the --workers holds one point's trials: the check counts them all."""
+    import escalation.engine.memory as memory
+
+    monkeypatch.setattr(memory, "available_memory", lambda: (400 * 10**6, "a test's limit"))
+    experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
+    result = invoke(
+        "sweep", experiment, "--trials", "300000", "--workers", "2", "--out", tmp_path / "s"
+    )
+    assert result.exit_code == 2, result.output
+    assert "300,000 trials per point, with that many points at once," in result.stderr
+    assert "fewer --workers" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_wrapped_by_python_is_still_an_interrupt(results: Path, monkeypatch) -> None:
+    """Ctrl-C inside __set_name__ (an import making a class) reaches us as a RuntimeError."""
+
+    def wrapped(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as error:
+            raise RuntimeError("Error calling __set_name__") from error
+
+    monkeypatch.setattr(escalation.api, "play_blocks", wrapped)
+    result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
+    assert result.exit_code == 130
+    assert result.stderr.startswith("interrupted") and "Traceback" not in result.output
+    assert list(results.iterdir()) == []
+
+
+def test_other_errors_are_not_mistaken_for_interrupts(results: Path, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(escalation.api, "play_blocks", broken)
+    result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
+    assert isinstance(result.exception, RuntimeError)  # a bug stays visible
+    assert list(results.iterdir()) == []
+
+
+def test_an_interrupt_during_a_finalizer_is_not_swallowed(results: Path, monkeypatch) -> None:
+    """Python drops an exception raised in __del__; the interrupt is kept for the next block."""
+
+    class Finalized:
+        def __del__(self) -> None:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C while this object is finalized
+            for _ in range(1000):  # the handler runs here, inside __del__
+                pass
+
+    def play(scenario, specs, workers=1, on_block=None):
+        item = Finalized()
+        del item
+        on_block(specs[0])  # the next block: the interrupt surfaces
+        raise AssertionError("the interrupt was swallowed")
+
+    monkeypatch.setattr(escalation.api, "play_blocks", play)
+    result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
+    assert result.exit_code == 130, result.output
+    assert result.stderr.startswith("interrupted") and "Exception ignored" not in result.output
+    assert list(results.iterdir()) == []

@@ -551,3 +551,70 @@ def test_distributions_are_hashable_values() -> None:
     assert {Beta(6, 3), parse_distribution("beta(6.0, 3.0)")} == {Beta(6, 3)}
     with pytest.raises(AttributeError):
         Beta(6, 3).a = 1.0  # type: ignore[misc]
+
+
+# --- checking a file without SciPy (start-up of `escalation validate`) --------------------
+
+
+def test_known_values_at_the_check_points_are_scipys() -> None:
+    """The normal quantiles the checks use without SciPy are SciPy's own, to the last bit."""
+    from scipy import special as scipy_special
+
+    from escalation.scenario import distributions as d
+
+    np.testing.assert_array_equal(scipy_special.ndtri(d._Q_CHECKED), d._Z_CHECK)
+    assert scipy_special.ndtr(-np.inf) == 0.0 and scipy_special.ndtr(np.inf) == 1.0
+
+
+def test_beta_is_finite_at_the_check_points_inside_its_box() -> None:
+    """Inside BETA_FINITE, betaincinv is finite at the check points: the shortcut is exact."""
+    from scipy import special as scipy_special
+
+    from escalation.scenario import distributions as d
+
+    low, high = d.BETA_FINITE
+    grid = np.geomspace(low, high, 120)
+    x = scipy_special.betaincinv(grid[:, None, None], grid[None, :, None], d._Q_CHECKED)
+    assert np.isfinite(x).all()
+
+
+@pytest.mark.parametrize(
+    "text", ["beta(1e7, 2)", "beta(0.0001, 3)", "beta(2, 5, -1e308, 1e308)", "beta(2, 5)"]
+)
+def test_beta_check_agrees_inside_and_outside_its_box(text: str) -> None:
+    """The shortcut and SciPy's check accept and refuse the same distributions."""
+    from escalation.scenario import distributions as d
+
+    try:
+        parse_distribution(text)
+        accepted = True
+    except d.DistributionError:
+        accepted = False
+    dist = object.__new__(d.Beta)
+    for name, value in zip(("a", "b", "lo", "hi"), _beta_fields(text), strict=True):
+        object.__setattr__(dist, name, value)
+    try:
+        d.Distribution._check_representable(dist)  # the check through SciPy
+        by_scipy = True
+    except d.DistributionError:
+        by_scipy = False
+    assert accepted == by_scipy
+
+
+def _beta_fields(text: str) -> list[float]:
+    numbers = [float(word) for word in text[5:-1].split(",")]
+    return numbers + [0.0, 1.0][len(numbers) - 2 :]
+
+
+def test_checking_the_shipped_scenario_needs_no_scipy(dec2021_path) -> None:
+    """`escalation validate` stays quick: loading dec2021 does not import SciPy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from escalation.scenario.load import load_scenario; "
+        f"load_scenario({str(dec2021_path)!r}); "
+        "print(sorted(m for m in ('scipy', 'pandas', 'mesa') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

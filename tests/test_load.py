@@ -41,6 +41,19 @@ EXPECTED: dict[str, tuple[int, str, tuple[str, ...]]] = {
     "trials_absurd": (3, "trials", ("less than or equal to 50000000", "1000000000000")),
     "seed_negative": (4, "seed", ("greater than or equal to 0",)),
     "date_impossible": (5, "date", ("month",)),
+    "date_with_time": (5, "date", ("got the date and time 2021-12-07 10:00:00",)),
+    "seed_5000_digits": (4, "seed", ("5,000 digits", "too large")),
+    "distribution_in_expression": (
+        79,
+        "policies.sanctions.follow_through",
+        ("unknown function 'beta'", "drawn by a parameter", "under 'parameters'"),
+    ),
+    "if_in_expression": (84, "policies.concede_guarantee.hazard", ("no if/else", "where(")),
+    "condition_reads_type": (
+        76,
+        "policies.sanctions.when",
+        ("'type' is a reserved name", "no expression can read a decider's type"),
+    ),
     "weight_is_list": (65, "demands.guarantee.weight", ("expected a number", "got a list")),
     "weight_is_nan": (65, "demands.guarantee.weight", ("greater than 0", "nan")),
     "unknown_field_folow_through": (
@@ -448,3 +461,23 @@ def test_shipped_scenario_loads(dec2021_path: Path) -> None:
     assert scenario.horizon == 120
     assert len(scenario.actors) == 5
     Plan.from_scenario(scenario)
+
+
+# --- YAML 1.1 surprises (issue 13) -----------------------------------------------------
+
+
+def test_an_exponent_without_a_dot_is_a_number(tmp_path: Path) -> None:
+    """`weight: 6e-1` is the number 0.6, not 'the text 6e-1'."""
+    path = tmp_path / "exponent.yaml"
+    path.write_text(BASE.read_text().replace("weight: 0.6", "weight: 6e-1"))
+    assert load_scenario(path).demands["guarantee"].weight == pytest.approx(0.6)
+
+
+def test_a_key_written_no_is_named_no(tmp_path: Path) -> None:
+    """YAML 1.1 reads the key `no` as false; the message names it as written, not 'False'."""
+    path = tmp_path / "no.yaml"
+    path.write_text(BASE.read_text().replace("  usa:\n", "  no:\n", 1))
+    error = _loaded_error(path)
+    assert "False" not in str(error)
+    assert error.field == "demands.guarantee.grantors[0]"  # 'usa' is gone; 'no' is an actor
+    assert "unknown actor 'usa'" in error.message

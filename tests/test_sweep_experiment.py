@@ -46,6 +46,10 @@ EXPECTED = {
     "two_variables_one_field": (7, "same field"),
     "unknown_field_desing": (3, "did you mean 'design'"),
     "values_and_range": (7, "not both"),
+    "values_nan": (9, "values[0]: .nan is not a value a scenario can take"),
+    "values_infinite": (9, "values[1]: -.inf is not a value a scenario can take"),
+    "values_null": (11, "values[1]: expected a number, text or true/false; got nothing"),
+    "scenario_is_an_experiment": (2, "is an experiment file, not a scenario"),
     "variable_name_capitalised": (7, "not a valid name"),
     "yaml_unclosed_bracket": (5, "YAML syntax error"),
 }
@@ -274,3 +278,85 @@ def test_fold_arguments_computes_distribution_arguments_without_eval() -> None:
     assert fold_arguments("0.25") == "0.25"  # not a call: left as it is
     with pytest.raises(ValueError, match="cannot compute"):
         fold_arguments("beta(__import__('os'), 1)")
+
+
+# --- hardening (issue 13) and sweep --seed / --horizon (issue 11) ---------------------------
+
+
+def test_a_point_of_a_parameter_path_can_be_varied(tmp_path: Path) -> None:
+    """`parameters.X.path.1.1` (a documented form) writes the second point's distribution."""
+    path = write(
+        tmp_path,
+        """
+scenario: SCENARIO
+design: grid
+trials: 10
+metrics: [p:settlement]
+variables:
+  late_forces:
+    path: parameters.russia_forces.path.1.1
+    values: ["uniform(100, 120)", "uniform(150, 175)"]
+  late_day: {path: parameters.russia_forces.path.1.0, values: [40]}
+""",
+    )
+    loaded = load_experiment(path)
+    scenario = loaded.point_scenario(loaded.design.points[-1])
+    assert [list(point) for point in scenario.parameters["russia_forces"].path] == [
+        [0, "uniform(70, 100)"],
+        [40, "uniform(150, 175)"],
+    ]
+    assert loaded.scenario.parameters["russia_forces"].path[1][1] == "uniform(100, 175)"
+
+
+def test_editing_a_label_keeps_the_hash(tmp_path: Path) -> None:
+    """A label only names an axis: editing it must not block --resume."""
+    text = """
+scenario: SCENARIO
+design: grid
+trials: 10
+metrics: [p:settlement]
+variables:
+  lam: {path: parameters.russia_lambda.dist, values: [5, 10], label: LABEL}
+"""
+    first = load_experiment(write(tmp_path, text.replace("LABEL", "rationality"), "a.yaml"))
+    second = load_experiment(write(tmp_path, text.replace("LABEL", "lambda (1/stake)"), "b.yaml"))
+    assert first.experiment_hash == second.experiment_hash
+    third = load_experiment(write(tmp_path, text.replace("10]", "11]"), "c.yaml"))
+    assert third.experiment_hash != first.experiment_hash
+
+
+def test_seed_and_horizon_replace_the_files(tmp_path: Path) -> None:
+    """load_experiment(seed=, horizon=) sets every point's seed and the scenario's horizon."""
+    path = write(
+        tmp_path,
+        """
+scenario: SCENARIO
+design: grid
+trials: 10
+seed: 3
+metrics: [p:settlement]
+variables:
+  lam: {path: parameters.russia_lambda.dist, values: [5, 10]}
+""",
+    )
+    base = load_experiment(path)
+    changed = load_experiment(path, seed=11, horizon=60)
+    assert (base.seed, base.scenario.horizon) == (3, 120)
+    assert (changed.seed, changed.scenario.horizon) == (11, 60)
+    point = changed.point_scenario(changed.design.points[0])
+    assert (point.seed, point.horizon) == (11, 60)
+    assert changed.experiment_hash != base.experiment_hash
+    with pytest.raises(InputError, match="--horizon: must be between 1 and"):
+        load_experiment(path, horizon=0)
+    with pytest.raises(InputError, match="--seed"):
+        load_experiment(path, seed=-1)
+
+
+def test_a_scenario_given_as_an_experiment_names_the_mix_up() -> None:
+    """`sweep` on a scenario file says so, instead of 'unknown field'."""
+    scenario = ROOT / "scenarios" / "dec2021.yaml"
+    with pytest.raises(InputError) as caught:
+        load_experiment(scenario)
+    assert "this is a scenario file, not an experiment" in caught.value.message
+    assert f"escalation run {scenario}" in caught.value.message
+    assert "unknown field" not in str(caught.value)

@@ -3,6 +3,7 @@ numbers, the results folder, and comparisons of scenarios."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Mapping
@@ -61,6 +62,14 @@ def test_process_pool_gives_the_serial_points(small: Path) -> None:
     pd.testing.assert_frame_equal(pooled, serial)
 
 
+#: Dask is an optional extra; the `test` extra installs it, a bare install may not have it.
+needs_dask = pytest.mark.skipif(
+    importlib.util.find_spec("distributed") is None,
+    reason="Dask is not installed (an extra: pip install 'escalation[dask]')",
+)
+
+
+@needs_dask
 def test_dask_cluster_in_this_process_gives_the_serial_points(small: Path) -> None:
     loaded = load_experiment(small, trials=200)
     serial = run_sweep(loaded, executor=SerialExecutor()).points
@@ -69,6 +78,7 @@ def test_dask_cluster_in_this_process_gives_the_serial_points(small: Path) -> No
 
 
 @pytest.mark.slow
+@needs_dask
 def test_cli_workers_and_local_dask_cluster_give_identical_files(
     small: Path, tmp_path: Path
 ) -> None:
@@ -306,3 +316,58 @@ def test_cli_sweep_and_compare(small: Path, tmp_path: Path) -> None:
     # --resume needs the folder of the interrupted sweep.
     result = runner.invoke(app, ["sweep", str(small), "--resume"])
     assert result.exit_code == 2 and "--out" in result.output
+
+
+# --- resuming from a staging folder that was tampered with (issue 13) ----------------------
+
+
+def _interrupted(small: Path, tmp_path: Path, k: int = 3):
+    loaded = load_experiment(small)
+    out = tmp_path / "broken"
+
+    def interrupt_after_k(done: int, total: int) -> None:
+        if done == k:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(loaded, out=out, on_point=interrupt_after_k)
+    return loaded, out, Path(f"{out}.partial") / "points"
+
+
+def test_resume_ignores_stray_files_in_the_staging_folder(small: Path, tmp_path: Path) -> None:
+    """A copied or foreign parquet file in points/ is not a point: no point appears twice."""
+    loaded, out, points = _interrupted(small, tmp_path)
+    first = sorted(points.glob("*.parquet"))[0]
+    (points / f"{first.stem} (copy).parquet").write_bytes(first.read_bytes())
+    (points / "3.parquet").write_bytes(first.read_bytes())  # a digit name not ours
+    (points / "notes.parquet").write_text("not parquet at all")
+    resumed = run_sweep(loaded, out=out, resume=True)
+    whole = run_sweep(loaded)
+    assert len(resumed.points) == 6 and resumed.points["point"].is_unique
+    pd.testing.assert_frame_equal(resumed.points, whole.points)
+    assert any("ignored points/3.parquet" in note for note in resumed.notes)
+
+
+def test_resume_plays_again_a_point_whose_file_is_cut_short(small: Path, tmp_path: Path) -> None:
+    """A truncated point file (a crash, a full disk) is played again, not a pyarrow traceback."""
+    loaded, out, points = _interrupted(small, tmp_path)
+    victim = sorted(points.glob("*.parquet"))[1]
+    victim.write_bytes(victim.read_bytes()[:40])
+    (points / f".{victim.name}.abc123.tmp").write_text("half")  # a write in flight
+    seen = []
+    resumed = run_sweep(loaded, out=out, resume=True, on_point=lambda d, t: seen.append(d))
+    assert seen[0] == 2  # two whole points kept, the cut one played again
+    assert resumed.info["resumed_points"] == 2
+    pd.testing.assert_frame_equal(resumed.points, run_sweep(loaded).points)
+    assert any("played again" in note and victim.name in note for note in resumed.notes)
+
+
+def test_resume_through_the_command_line_reports_the_notes(small: Path, tmp_path: Path) -> None:
+    _, out, points = _interrupted(small, tmp_path)
+    sorted(points.glob("*.parquet"))[0].write_bytes(b"PAR1 broken")
+    result = CliRunner().invoke(
+        app, ["sweep", str(small), "--out", str(out), "--resume", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "note: resume: point 0 is played again" in result.stdout
+    assert "Traceback" not in result.output

@@ -336,3 +336,80 @@ def test_validation_error_without_data_keeps_working() -> None:
         _Outer.model_validate(data)
     error = validation_error(caught.value, _Outer, "m.yaml", lines)
     assert error.line == 1 and error.field.startswith("horizon")
+
+
+# --- hardening (issue 13) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("no: 1\n", "no"), ("Yes: 1\n", "Yes"), ("off: 1\n", "off"), ("null: 1\n", "null")],
+)
+def test_keys_that_yaml_1_1_reads_as_booleans_keep_their_text(text: str, key: str) -> None:
+    """A key written `no` is the name 'no', not False (YAML 1.2 reads it so, and users mean it)."""
+    data, lines = parse_yaml(f"top:\n  {text}", "k.yaml")
+    assert list(data["top"]) == [key]
+    assert lines.line(("top", key)) == 2
+
+
+def test_exponent_without_a_dot_is_a_number() -> None:
+    """`6e-1` is a number in YAML 1.2 (PyYAML's 1.1 rules would read it as text)."""
+    data, _ = parse_yaml("a: 6e-1\nb: -1E5\nc: 1e+3\nd: e5\ne: '6e-1'\nf: 1.5e3\ng: .5e1\n")
+    assert data == {"a": 0.6, "b": -1e5, "c": 1000.0, "d": "e5", "e": "6e-1", "f": 1500.0, "g": 5.0}
+
+
+def test_a_huge_integer_is_a_located_message_without_python_advice() -> None:
+    """Python refuses to read a 5000-digit integer; the message says what is wrong instead."""
+    error = error_of("a: 1\nseed: " + "9" * 5000 + "\n")
+    assert (error.line, error.field) == (2, "seed")
+    assert "5,000 digits" in error.message and "too large" in error.message
+    assert "sys.set_int_max_str_digits" not in error.message
+
+
+def test_describe_dates_and_times_in_words() -> None:
+    """A date with a time is shown as written, not as datetime.datetime(...)."""
+    import datetime
+
+    moment = datetime.datetime(2021, 12, 7, 10, 0)
+    assert describe(moment) == "the date and time 2021-12-07 10:00:00"
+    assert describe(datetime.date(2021, 12, 7)) == "the date 2021-12-07"
+
+
+def test_read_stops_at_the_limit_on_an_endless_file() -> None:
+    """/dev/zero never ends: reading stops after the limit instead of filling memory."""
+    zero = Path("/dev/zero")
+    if not zero.exists():
+        pytest.skip("no /dev/zero on this system")
+    with pytest.raises(InputError, match="more than 2,000,000 bytes"):
+        read_yaml(zero)
+
+
+def test_a_fifo_is_read_once(tmp_path: Path) -> None:
+    """A named pipe can be read only once: the scenario in it is read, not an empty second read."""
+    import os
+    import threading
+
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes on this system")
+    fifo = tmp_path / "scenario.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("a: 1\nb: [2, 3]\n"), daemon=True)
+    writer.start()
+    data, _ = read_yaml(fifo)
+    writer.join(timeout=10)
+    assert data == {"a": 1, "b": [2, 3]}
+
+
+def test_values_of_any_kind_are_described_together() -> None:
+    """A list item that must be a number, text or flag, given null, names all three."""
+    from pydantic import StrictBool
+
+    class _Values(BaseModel):
+        values: list[StrictBool | StrictInt | StrictFloat | StrictStr]
+
+    data, lines = parse_yaml("values: [null]\n", "v.yaml")
+    with pytest.raises(ValidationError) as caught:
+        _Values.model_validate(data)
+    error = validation_error(caught.value, _Values, "v.yaml", lines, data)
+    assert error.field == "values[0]"
+    assert error.message == "expected a number, text or true/false; got nothing (an empty value)"

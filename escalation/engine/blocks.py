@@ -7,14 +7,14 @@ back in block order, so the same seed gives the same numbers for any ``workers``
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
 
+from escalation.engine.workers import interrupts_deferred, pool_context, worker_init
 from escalation.model.crisis import CrisisModel
 from escalation.model.plan import Plan
 from escalation.model.records import BlockResult
@@ -72,20 +72,6 @@ def play_block(scenario: Scenario, spec: BlockSpec) -> BlockResult:
         model.release()
 
 
-def pool_context() -> multiprocessing.context.BaseContext:
-    """Start workers from a fork server that has imported the engine once.
-
-    Importing Mesa sets the spawn start method, which re-imports numpy, pandas and Mesa in every
-    worker; a fork server pays that once, and unlike a plain fork it does not copy a parent
-    that may be running threads (a progress bar, a Dask client).
-    """
-    if sys.platform == "win32":
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["escalation.engine.blocks"])
-    return context
-
-
 class BlockResults(list):
     """Block results in block order whose per-trial arrays are slices of whole columns.
 
@@ -141,9 +127,18 @@ def _iterate(
             yield spec, play_block(scenario, spec)
         return
     workers = min(workers, len(specs))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as pool:
-        futures = {pool.submit(play_block, scenario, spec): spec for spec in specs}
+    # Workers ignore Ctrl-C (this process stops the pool) and exit if this process dies.
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=pool_context(),
+        initializer=worker_init,
+        initargs=(os.getpid(),),
+    ) as pool:
+        futures = {}
         try:
+            with interrupts_deferred():  # a worker cut off while starting prints a traceback
+                for spec in specs:
+                    futures[pool.submit(play_block, scenario, spec)] = spec
             for future in as_completed(futures):
                 # Forget the future once read, so that its result is freed once copied.
                 yield futures.pop(future), future.result()

@@ -8,10 +8,6 @@ demand and writes the five output files into a folder that appears only once com
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from escalation import analysis, charts
+from escalation.engine.folders import OutputError as OutputError  # where it was defined
+from escalation.engine.folders import write_folder
 from escalation.model.plan import Plan
 from escalation.model.records import BlockResult, RecordSpec, record_specs
 from escalation.model.tally import timeline_columns
@@ -28,43 +26,6 @@ from escalation.scenario.schema import Scenario
 
 #: Files a run folder holds; the folder appears only when all are written.
 RUN_FILES = ("trials.parquet", "timeline.csv", "summary.csv", "run.json", "report.html")
-
-
-class OutputError(Exception):
-    """Results could not be written; nothing partial was left behind."""
-
-
-def write_folder(
-    out: str | Path, write_files: Callable[[Path], None], overwrite: bool = False
-) -> Path:
-    """Create folder ``out`` holding the files ``write_files(folder)`` writes: all or nothing.
-
-    The files are written into a hidden temporary folder beside ``out``, which is renamed to
-    ``out`` at the end, so an interrupted or failed write leaves no folder that looks complete.
-    ``out`` must not exist or be empty, unless ``overwrite`` (then it is replaced at the end).
-    """
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise OutputError(f"{out} already exists and is not empty; choose another --out")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.writing-", dir=parent))
-    except OSError as error:
-        raise OutputError(f"cannot create {parent}: {error.strerror}") from None
-    try:
-        write_files(staging)
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; results are ordinary folders
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write results to {out}: {error.strerror}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out
 
 
 def _mask_labels(names: tuple[str, ...], codes: np.ndarray) -> pd.Categorical:

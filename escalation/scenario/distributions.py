@@ -38,7 +38,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+
+
+class _Special:
+    """``scipy.special``, imported on first use.
+
+    Importing SciPy takes about 0.3 s, most of ``escalation validate``'s start-up; checking a
+    file rarely needs it (see :data:`_Z_CHECK` and :data:`BETA_FINITE`).
+    """
+
+    def ndtri(self, q: np.ndarray) -> np.ndarray:
+        """``scipy.special.ndtri``; at the check points, its known values without SciPy."""
+        q = np.asarray(q)
+        if q.shape == _Q_CHECKED.shape and np.array_equal(q, _Q_CHECKED):
+            return _Z_CHECK.copy()
+        return self.__getattr__("ndtri")(q)
+
+    def ndtr(self, x: float) -> float:
+        """``scipy.special.ndtr``; at an infinite bound (no truncation), 0 or 1 without SciPy."""
+        if np.ndim(x) == 0 and math.isinf(x):
+            return 0.0 if x < 0 else 1.0
+        return self.__getattr__("ndtr")(x)
+
+    def __getattr__(self, name: str):
+        from scipy import special as module
+
+        return getattr(module, name)
+
+
+special = _Special()
 
 __all__ = [
     "Bernoulli",
@@ -65,6 +93,14 @@ _Q_HI = 1.0 - 2.0**-53
 _Q_LO = 2.0**-53
 # Extremes of the allowed q range; a monotone ppf that is finite here is finite everywhere.
 _Q_CHECK = np.array([0.0, 0.5, _Q_HI])
+_Q_CHECKED = np.clip(_Q_CHECK, _Q_LO, _Q_HI)
+#: ``scipy.special.ndtri(_Q_CHECKED)``, exactly (tests/test_distributions.py compares them), so
+#: that checking a normal or lognormal distribution needs no SciPy.
+_Z_CHECK = np.array([-8.209536151601387, 0.0, 8.209536151601387])
+#: The box of Beta's ``a`` and ``b`` in which ``betaincinv`` is finite at the check points
+#: (tests/test_distributions.py checks a grid of it against SciPy): there the check of a beta
+#: distribution needs no SciPy.
+BETA_FINITE = (1e-3, 1e6)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -156,9 +192,12 @@ class Distribution(ABC):
             ends = self.ppf(_Q_CHECK)
             mean = self.mean()
         if not (np.all(np.isfinite(ends)) and math.isfinite(mean)):
-            raise DistributionError(
-                f"{self} is too extreme: its values or mean overflow float64 arithmetic"
-            )
+            self._too_extreme()
+
+    def _too_extreme(self) -> None:
+        raise DistributionError(
+            f"{self} is too extreme: its values or mean overflow float64 arithmetic"
+        )
 
 
 @dataclass(frozen=True)
@@ -208,6 +247,21 @@ class Beta(Distribution):
                 f"beta(a, b, lo, hi) needs lo < hi; got lo = {_fmt(self.lo)}, hi = {_fmt(self.hi)}"
             )
         self._check_representable()
+
+    def _check_representable(self) -> None:
+        """The base class's check, without SciPy where its answer is known.
+
+        In :data:`BETA_FINITE`, ``betaincinv`` is finite at the check points, so the values
+        ``lo + (hi - lo) * x`` (clipped to ``[lo, hi]``) are finite exactly when ``hi - lo``
+        is; the mean is computed as always.
+        """
+        low, high = BETA_FINITE
+        if low <= self.a <= high and low <= self.b <= high:
+            with np.errstate(all="ignore"):
+                if not (math.isfinite(self.hi - self.lo) and math.isfinite(self.mean())):
+                    self._too_extreme()
+            return
+        super()._check_representable()
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
         # betaincinv returns nan below q ~ 1e-200 when a > 1 (internal underflow); clip
@@ -671,6 +725,8 @@ _BUILDERS: dict[str, Callable[[list[float], dict[str, float]], Distribution]] = 
     "bernoulli": _build_bernoulli,
     "constant": _build_constant,
 }
+#: The distributions a parameter's ``dist`` may name.
+DISTRIBUTION_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
 
 def _parse_text(text: str) -> Distribution:

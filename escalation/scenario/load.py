@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from escalation.scenario.check import ScenarioCheckError, check_scenario
+from escalation.scenario.hints import with_hint
 from escalation.scenario.schema import Scenario
 from escalation.scenario.yamlio import (
     InputError,
@@ -31,11 +32,35 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_dict(data, file=str(path), lines=lines).from_file(str(path))
 
 
+def is_experiment_data(data: Any) -> bool:
+    """Whether data read from a file is an experiment: it names a scenario and what to vary."""
+    return (
+        isinstance(data, dict) and "scenario" in data and ("variables" in data or "design" in data)
+    )
+
+
+def is_scenario_data(data: Any) -> bool:
+    """Whether data read from a file is a scenario rather than an experiment."""
+    return (
+        isinstance(data, dict)
+        and "scenario" not in data
+        and any(key in data for key in ("actors", "ladder", "challenger"))
+    )
+
+
 def scenario_from_dict(
     data: Any, file: str = "<scenario>", lines: LineMap | None = None
 ) -> Scenario:
     """Validate and cross-check scenario data already read into Python values."""
     lines = lines or LineMap()
+    if is_experiment_data(data):
+        raise InputError(
+            file,
+            lines.line(("scenario",)),
+            "",
+            "this is an experiment file, not a scenario: it names a scenario and what to vary; "
+            f"sweep it with 'escalation sweep {file}'",
+        )
     if not isinstance(data, dict):
         found = "the file is empty" if data is None else f"found {describe(data)}"
         raise InputError(
@@ -52,7 +77,7 @@ def scenario_from_dict(
         check_scenario(scenario)
     except ScenarioCheckError as error:
         line = lines.line(error.loc)
-        raise InputError(file, line, format_loc(error.loc), error.message) from None
+        raise InputError(file, line, format_loc(error.loc), with_hint(error.message)) from None
     return scenario
 
 

@@ -8,6 +8,7 @@ later error, from pydantic or from a cross-check, can say ``file:line: field: me
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 import types
@@ -101,11 +102,22 @@ class _Budget:
 
 def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
     """Read a YAML file into plain Python values and the lines of its fields."""
+    return parse_yaml_bytes(read_input(path), str(path))
+
+
+def read_input(path: str | Path) -> bytes:
+    """The bytes of an input file, read from one open and never more than the limit allows.
+
+    One open, so that a named pipe or ``/dev/stdin`` is read once; at most ``MAX_BYTES + 1``
+    bytes, so that an endless device such as ``/dev/zero`` is refused instead of filling
+    memory. Raises :class:`InputError` naming the file.
+    """
     file = str(path)
     try:
-        if Path(path).is_dir():  # read_bytes on a folder raises PermissionError on Windows
+        if Path(path).is_dir():  # opening a folder raises PermissionError on Windows
             raise IsADirectoryError
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError(file, None, "", "file not found") from None
     except IsADirectoryError:
@@ -113,7 +125,16 @@ def read_yaml(path: str | Path) -> tuple[Any, LineMap]:
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         reason = getattr(error, "strerror", None) or str(error)
         raise InputError(file, None, "", f"cannot read: {reason}") from None
-    return parse_yaml_bytes(raw, file)
+    if len(raw) > MAX_BYTES:
+        try:
+            size = Path(path).stat().st_size if Path(path).is_file() else 0
+        except OSError:
+            size = 0
+        shown = f"{size:,} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES:,} bytes"
+        raise InputError(
+            file, None, "", f"file is {shown}; input files are limited to {MAX_BYTES:,}"
+        )
+    return raw
 
 
 def parse_yaml_bytes(raw: bytes, file: str = "<bytes>") -> tuple[Any, LineMap]:
@@ -139,7 +160,8 @@ class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader with a bound on nesting, so deep input fails before recursing.
 
     PyYAML composes nodes recursively, two Python frames per level: a file of 500 '[' would
-    otherwise end in a RecursionError rather than a message.
+    otherwise end in a RecursionError rather than a message. It also reads numbers such as
+    ``6e-1`` (no dot) as numbers, as YAML 1.2 does; PyYAML's YAML 1.1 rules make them text.
     """
 
     def __init__(self, text: str, file: str) -> None:
@@ -160,6 +182,14 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+#: Numbers with an exponent that YAML 1.2 reads as floats but PyYAML's YAML 1.1 rules read as
+#: text: no dot (``6e-1``) or no sign in the exponent (``1.5e3``).
+_EXPONENT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT, list("-+.0123456789"))
+#: Python refuses to read integers longer than this (``sys.get_int_max_str_digits``).
+_MAX_DIGITS = 4300
 
 
 def parse_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
@@ -252,7 +282,9 @@ def _convert(
                 raise InputError(file, key_line, format_loc(loc), "a key must be a plain name")
             key = _construct_scalar(key_node, loc, loader, file)
             if not isinstance(key, str | int) or isinstance(key, bool):
-                key = str(key)
+                # A key is a name: `no`, `on`, `null` or a date keep the text as written
+                # (YAML 1.1 would make `no` the boolean False, reported as 'False').
+                key = str(key_node.value)
             if key in out:
                 raise InputError(
                     file,
@@ -275,6 +307,14 @@ def _convert(
 
 def _construct_scalar(node: yaml.Node, loc: Loc, loader: yaml.SafeLoader, file: str) -> Any:
     """A scalar's Python value (str, int, float, bool, None, date), or a located error."""
+    if node.tag == "tag:yaml.org,2002:int" and len(str(node.value)) > _MAX_DIGITS:
+        digits = sum(char.isdigit() for char in str(node.value))
+        raise InputError(
+            file,
+            node.start_mark.line + 1,
+            format_loc(loc),
+            f"a whole number of {digits:,} digits is far too large for any field",
+        )
     try:
         return loader.construct_object(node)
     except yaml.constructor.ConstructorError as error:
@@ -362,6 +402,9 @@ _UNIONS: dict[frozenset[str], str] = {
     ),
     frozenset({"text", "true or false"}): "a condition (text such as 'day > 30') or true/false",
     frozenset({"a number", "a whole number"}): "a number",
+    frozenset({"true or false", "a whole number", "a number", "text"}): (
+        "a number, text or true/false"
+    ),
 }
 #: Pydantic's "Input should be ..." and "List should have ..." read as "must be", "must have".
 _SHOULD = re.compile(r"^(?:Input|List|String|Dictionary|Tuple|Value) should ")
@@ -385,6 +428,10 @@ def describe(value: Any, limit: int = 60) -> str:
         return f"the number {value}"
     if isinstance(value, float):
         return f"the number {value!r}"
+    if isinstance(value, datetime.datetime):
+        return f"the date and time {value.isoformat(sep=' ')}"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
     text = repr(value)
     if len(text) > limit:
         text = text[: limit - 4] + "...'"

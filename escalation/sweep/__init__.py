@@ -9,38 +9,51 @@ Modules: :mod:`~escalation.sweep.experiment` (the file format), :mod:`~.variable
 paths), :mod:`~.designs`, :mod:`~.metrics`, :mod:`~.evaluate` (one point), :mod:`~.executors`,
 :mod:`~.store`, :mod:`~.runner` (a whole sweep), :mod:`~.analysis` (Sobol and Morris indices),
 :mod:`~.report` and :mod:`~.compare` (several scenarios side by side).
+
+The names below are imported on first use, so that loading one module of the package (an
+experiment file, for ``escalation validate``) does not load the reports and their plotting.
 """
 
-from escalation.sweep.compare import CompareResult, compare_scenarios
-from escalation.sweep.designs import Design, Factor, make_design
-from escalation.sweep.evaluate import ScenarioEvaluator
-from escalation.sweep.executors import (
-    DaskExecutor,
-    ExecutorError,
-    ProcessExecutor,
-    SerialExecutor,
-    make_executor,
-)
-from escalation.sweep.experiment import Experiment, LoadedExperiment, load_experiment
-from escalation.sweep.runner import SweepError, SweepResult, run_design, run_sweep
+from __future__ import annotations
 
-__all__ = [
-    "CompareResult",
-    "DaskExecutor",
-    "Design",
-    "ExecutorError",
-    "Experiment",
-    "Factor",
-    "LoadedExperiment",
-    "ProcessExecutor",
-    "ScenarioEvaluator",
-    "SerialExecutor",
-    "SweepError",
-    "SweepResult",
-    "compare_scenarios",
-    "load_experiment",
-    "make_design",
-    "make_executor",
-    "run_design",
-    "run_sweep",
-]
+import importlib
+from typing import Any
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "CompareResult": "escalation.sweep.compare",
+    "compare_scenarios": "escalation.sweep.compare",
+    "Design": "escalation.sweep.designs",
+    "Factor": "escalation.sweep.designs",
+    "make_design": "escalation.sweep.designs",
+    "ScenarioEvaluator": "escalation.sweep.evaluate",
+    "DaskExecutor": "escalation.sweep.executors",
+    "ExecutorError": "escalation.sweep.executors",
+    "ProcessExecutor": "escalation.sweep.executors",
+    "SerialExecutor": "escalation.sweep.executors",
+    "make_executor": "escalation.sweep.executors",
+    "Experiment": "escalation.sweep.experiment",
+    "LoadedExperiment": "escalation.sweep.experiment",
+    "load_experiment": "escalation.sweep.experiment",
+    "SweepError": "escalation.sweep.runner",
+    "SweepResult": "escalation.sweep.runner",
+    "run_design": "escalation.sweep.runner",
+    "run_sweep": "escalation.sweep.runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'escalation.sweep' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The package's names, the lazily imported ones included."""
+    return sorted({*globals(), *_EXPORTS})

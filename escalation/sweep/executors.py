@@ -8,11 +8,13 @@ seed, so the numbers never depend on the executor, the number of workers or the 
 
 from __future__ import annotations
 
-import signal
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
+
+from escalation.engine.workers import interrupts_deferred, pool_context, worker_init
 
 Evaluator = Callable[[Mapping[str, Any]], Mapping[str, float]]
 Task = tuple[int, Mapping[str, Any]]
@@ -36,11 +38,12 @@ class SerialExecutor:
 _EVALUATE: Evaluator | None = None
 
 
-def _init_worker(evaluate: Evaluator) -> None:
-    """Keep the evaluator in the worker; leave Ctrl-C to the parent, which stops the pool."""
+def _init_worker(evaluate: Evaluator, parent: int) -> None:
+    """Keep the evaluator in the worker; leave Ctrl-C to the parent, which stops the pool, and
+    exit if the parent dies (:func:`~escalation.engine.workers.worker_init`)."""
     global _EVALUATE
     _EVALUATE = evaluate
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_init(parent)
 
 
 def _evaluate_in_worker(point: Mapping[str, Any]) -> dict:
@@ -49,12 +52,19 @@ def _evaluate_in_worker(point: Mapping[str, Any]) -> dict:
 
 
 class ProcessExecutor:
-    """Evaluate points in a pool of ``workers`` local processes, each point in one process."""
+    """Evaluate points in a pool of ``workers`` local processes, each point in one process.
 
-    def __init__(self, workers: int) -> None:
+    Args:
+        workers: processes in the pool.
+        context: the multiprocessing context that starts them (default: the engine's fork
+            server, :func:`~escalation.engine.workers.pool_context`).
+    """
+
+    def __init__(self, workers: int, context=None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers = workers
+        self.context = context
         self.description = f"{workers} local processes"
 
     def run(self, evaluate: Evaluator, tasks: Sequence[Task]) -> Iterator[tuple[int, dict]]:
@@ -63,11 +73,15 @@ class ProcessExecutor:
             return
         pool = ProcessPoolExecutor(
             max_workers=min(self.workers, len(tasks)),
+            mp_context=self.context or pool_context(),
             initializer=_init_worker,
-            initargs=(evaluate,),
+            initargs=(evaluate, os.getpid()),
         )
-        pending = {pool.submit(_evaluate_in_worker, point): index for index, point in tasks}
+        pending = {}
         try:
+            with interrupts_deferred():  # a worker cut off while starting prints a traceback
+                for index, point in tasks:
+                    pending[pool.submit(_evaluate_in_worker, point)] = index
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 failed = None
@@ -108,12 +122,13 @@ class DaskExecutor:
         )
 
     def _client(self):
+        require_dask()
         from dask.distributed import Client, LocalCluster
 
         if self.address:
             try:
                 return Client(self.address, timeout="10s"), None
-            except OSError as error:
+            except (OSError, ValueError, TimeoutError) as error:
                 raise ExecutorError(
                     f"cannot reach the Dask scheduler at {self.address}: {error}"
                 ) from None
@@ -169,21 +184,72 @@ def _evaluate_with(evaluate: Evaluator, point: Mapping[str, Any]) -> dict:
     return dict(evaluate(point))
 
 
+#: Address schemes of a Dask scheduler on another process or machine.
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+#: The port a Dask scheduler listens on unless told otherwise.
+DEFAULT_SCHEDULER_PORT = 8786
+
+
+def require_dask() -> None:
+    """Raise :class:`ValueError` saying how to install Dask if it is missing."""
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "needs Dask, which is not installed: pip install 'escalation[dask]' "
+            "(or run without --scheduler)"
+        ) from None
+
+
+def scheduler_address(text: str) -> str:
+    """A Dask scheduler's address, checked: ``tcp://host:port`` and the like.
+
+    Raises :class:`ValueError` saying what a valid address looks like.
+    """
+    from urllib.parse import urlsplit
+
+    example = "an address such as tcp://host:8786, or 'local'"
+    if "://" not in text:
+        raise ValueError(f"takes 'local' or an address such as tcp://host:8786; got {text!r}")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not {example}: {error}") from None
+    scheme = parts.scheme.lower()
+    if scheme == "inproc":
+        raise ValueError(
+            f"{text!r} names a scheduler inside one process, which a command cannot reach; "
+            f"give {example}"
+        )
+    if scheme not in SCHEDULER_SCHEMES:
+        raise ValueError(
+            f"unknown address scheme '{parts.scheme}' in {text!r}; use "
+            f"{', '.join(s + '://' for s in SCHEDULER_SCHEMES)} ({example})"
+        )
+    if not parts.hostname:
+        raise ValueError(f"{text!r} names no host; give {example}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{text!r} has more than a host and a port; give {example}")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{scheme}://{host}:{port or DEFAULT_SCHEDULER_PORT}"
+
+
 def make_executor(workers: int = 1, scheduler: str | None = None):
     """The executor for ``--workers`` and ``--scheduler``.
 
     ``scheduler`` is None (local: this process for one worker, else a process pool),
     ``"local"`` (a new Dask LocalCluster of ``workers`` processes) or a scheduler address
-    such as ``tcp://host:8786``.
+    such as ``tcp://host:8786``. Raises :class:`ValueError` for a malformed address or when
+    Dask, an optional dependency (``pip install 'escalation[dask]'``), is missing.
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
     if scheduler is None or scheduler == "":
         return SerialExecutor() if workers == 1 else ProcessExecutor(workers)
     if scheduler == "local":
+        require_dask()
         return DaskExecutor(None, workers, processes=True)
-    if "://" not in scheduler:
-        raise ValueError(
-            f"takes 'local' or a scheduler address such as tcp://host:8786; got {scheduler!r}"
-        )
-    return DaskExecutor(scheduler, workers)
+    address = scheduler_address(scheduler)
+    require_dask()
+    return DaskExecutor(address, workers)

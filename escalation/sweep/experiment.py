@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -47,8 +49,13 @@ from pydantic import (
 
 from escalation.model.plan import Plan
 from escalation.model.records import record_specs
-from escalation.scenario.load import load_scenario, scenario_from_dict, scenario_hash
-from escalation.scenario.schema import MAX_TRIALS, Scenario
+from escalation.scenario.load import (
+    is_experiment_data,
+    is_scenario_data,
+    scenario_from_dict,
+    scenario_hash,
+)
+from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
 from escalation.scenario.yamlio import InputError, LineMap, format_loc, read_yaml, validation_error
 from escalation.sweep.designs import CONTINUOUS, Design, DesignError, Factor, make_design
 from escalation.sweep.metrics import MEAN_KINDS, Metric, parse_metric
@@ -56,7 +63,17 @@ from escalation.sweep.variables import PathError, Target, apply_point, make_targ
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Number = StrictInt | StrictFloat
-Value = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+def _finite(value: Any) -> Any:
+    """A value a scenario can take: not NaN, not infinite (``.nan`` would run the baseline)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        written = ".nan" if value != value else ("-.inf" if value < 0 else ".inf")
+        raise ValueError(f"{written} is not a value a scenario can take; give a finite number")
+    return value
+
+
+Value = Annotated[StrictBool | StrictInt | StrictFloat | StrictStr, AfterValidator(_finite)]
 
 #: Column names a variable may not take, since the points table uses them.
 RESERVED_NAMES = ("point", "trials")
@@ -69,10 +86,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+DesignKind = Literal["grid", "oat", "lhs", "sobol", "morris"]
+DESIGN_KINDS: tuple[str, ...] = DesignKind.__args__
+
+
 class DesignSpec(Strict):
     """How points are chosen. ``design: grid`` is short for ``design: {kind: grid}``."""
 
-    kind: Literal["grid", "oat", "lhs", "sobol", "morris"]
+    kind: DesignKind
     samples: int | None = Field(
         None,
         ge=1,
@@ -163,6 +184,13 @@ class Variable(Strict):
         return Factor(name=name, values=values, range=span, steps=self.steps)
 
 
+def _design_shorthand(schema: dict[str, Any]) -> None:
+    """The JSON Schema of ``design``: the mapping, or only its kind (``design: grid``)."""
+    spec = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [spec, {"type": "string", "enum": list(DESIGN_KINDS)}]
+
+
 class Experiment(Strict):
     """A sweep over a scenario: the design, its variables, trials per point and metrics."""
 
@@ -172,7 +200,7 @@ class Experiment(Strict):
     title: str = ""
     description: str = ""
     scenario: str = Field(min_length=1, description="Scenario file, relative to this file.")
-    design: DesignSpec
+    design: DesignSpec = Field(json_schema_extra=_design_shorthand)
     variables: dict[Name, Variable] = Field(min_length=1, max_length=200)
     trials: int = Field(ge=1, le=MAX_TRIALS, description="Monte Carlo trials per point.")
     seed: int | None = Field(
@@ -210,11 +238,14 @@ class LoadedExperiment:
     def experiment_hash(self) -> str:
         """SHA-256 of what fixes the numbers: design, variables, metrics, scenario, trials, seed.
 
-        Names, titles and descriptions are left out, so editing them does not block a resume.
+        Names, titles, descriptions and variables' labels are left out, so editing them does not
+        block a resume.
         """
         content = {
             "experiment": self.experiment.model_dump(
-                mode="json", include={"design", "variables", "metrics"}
+                mode="json",
+                include={"design", "variables", "metrics"},
+                exclude={"variables": {"__all__": {"label"}}},
             ),
             "scenario_hash": scenario_hash(self.scenario),
             "trials": self.trials,
@@ -233,14 +264,46 @@ class LoadedExperiment:
         return data
 
 
-def load_experiment(path: str | Path, trials: int | None = None) -> LoadedExperiment:
+def load_experiment(
+    path: str | Path,
+    trials: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+) -> LoadedExperiment:
     """Read and check an experiment file, its scenario, its design and every point.
 
-    ``trials`` replaces the file's trials per point. Raises :class:`InputError` naming the
-    file, line and field of the first mistake.
+    ``trials``, ``seed`` and ``horizon`` replace the file's trials per point, its seed and the
+    scenario's horizon. Raises :class:`InputError` naming the file, line and field of the first
+    mistake.
     """
-    file = str(path)
     data, lines = read_yaml(path)
+    return experiment_from_data(
+        data, lines, str(path), Path(path).parent, trials=trials, seed=seed, horizon=horizon
+    )
+
+
+def experiment_from_data(
+    data: Any,
+    lines: LineMap,
+    file: str,
+    folder: Path,
+    trials: int | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+) -> LoadedExperiment:
+    """Check experiment data already read from ``file``, whose scenario is relative to ``folder``.
+
+    See :func:`load_experiment`.
+    """
+    if is_scenario_data(data):
+        raise InputError(
+            file,
+            lines.line(()),
+            "",
+            "this is a scenario file, not an experiment: play it with "
+            f"'escalation run {file}'; an experiment names a scenario and what to vary "
+            "(docs/experiment-format.md)",
+        )
     if not isinstance(data, dict):
         raise InputError(
             file, lines.line(()), "", "an experiment is a YAML mapping (scenario, design, ...)"
@@ -248,17 +311,34 @@ def load_experiment(path: str | Path, trials: int | None = None) -> LoadedExperi
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as error:
-        raise validation_error(error, Experiment, file, lines) from None
+        raise validation_error(error, Experiment, file, lines, data) from None
     if trials is not None and not 1 <= trials <= MAX_TRIALS:
-        raise InputError(file, None, "trials", f"trials must be between 1 and {MAX_TRIALS:,}")
+        raise InputError(file, None, "--trials", f"must be between 1 and {MAX_TRIALS:,}")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise InputError(file, None, "--seed", "must be between 0 and 2**63 - 1")
+    if horizon is not None and not 1 <= horizon <= MAX_HORIZON:
+        raise InputError(file, None, "--horizon", f"must be between 1 and {MAX_HORIZON} days")
 
-    scenario_path = (Path(path).parent / experiment.scenario).resolve()
+    scenario_path = (folder / experiment.scenario).resolve()
     where = lines.line(("scenario",))
     if not scenario_path.is_file():
         raise InputError(
             file, where, "scenario", f"no scenario file at {experiment.scenario} (from this file)"
         )
-    scenario = load_scenario(scenario_path)
+    scenario_data, scenario_lines = read_yaml(scenario_path)
+    if is_experiment_data(scenario_data):
+        raise InputError(
+            file,
+            where,
+            "scenario",
+            f"{experiment.scenario} is an experiment file, not a scenario; name the scenario "
+            "file to vary",
+        )
+    if horizon is not None and isinstance(scenario_data, dict):
+        scenario_data = {**scenario_data, "horizon": horizon}
+    scenario = scenario_from_dict(scenario_data, file=str(scenario_path), lines=scenario_lines)
+    if seed is not None:
+        experiment = experiment.model_copy(update={"seed": seed})
     return check_experiment(
         experiment,
         scenario,

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation.engine.results import OutputError
+from escalation.engine.folders import OutputError, claimed
+from escalation.engine.memory import check_memory
 from escalation.sweep.analysis import indices
 from escalation.sweep.designs import Design
 from escalation.sweep.evaluate import ScenarioEvaluator
-from escalation.sweep.executors import Evaluator, ExecutorError, SerialExecutor
+from escalation.sweep.executors import Evaluator, ExecutorError, ProcessExecutor, SerialExecutor
 from escalation.sweep.experiment import LoadedExperiment
 from escalation.sweep.store import PointStore
 
@@ -202,11 +203,28 @@ def run_sweep(
     folder ``out`` appears, complete, at the end; ``resume`` finishes an interrupted sweep
     with the same ``out``. Without ``out`` nothing is written.
     """
+    if out is None:
+        if resume:
+            raise OutputError("resume needs the results folder (--out) of the interrupted sweep")
+        return _run_sweep(loaded, None, executor, resume, on_point)
+    with claimed(out):  # no other command writes this folder or its points meanwhile
+        return _run_sweep(loaded, out, executor, resume, on_point)
+
+
+def _run_sweep(
+    loaded: LoadedExperiment,
+    out: str | Path | None,
+    executor,
+    resume: bool,
+    on_point: ProgressCallback | None,
+) -> SweepResult:
     from escalation.api import versions
 
     started = time.perf_counter()
     created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     executor = executor or SerialExecutor()
+    if isinstance(executor, SerialExecutor | ProcessExecutor):  # points held on this machine
+        check_memory(loaded.scenario, loaded.trials, getattr(executor, "workers", 1))
     design = loaded.design
     experiment_hash = loaded.experiment_hash
     store = PointStore(out) if out is not None else None
@@ -220,8 +238,6 @@ def run_sweep(
             "created": created,
         }
         done = store.open(manifest, resume)
-    elif resume:
-        raise OutputError("resume needs the results folder (--out) of the interrupted sweep")
     done = {i for i in done if i < design.size}
     inputs = applied_inputs(loaded)
     evaluate = ScenarioEvaluator.from_experiment(loaded)
@@ -231,6 +247,8 @@ def run_sweep(
 
     metrics = [m.text for m in loaded.metrics]
     found, notes = indices(design, frame, metrics, seed=loaded.seed)
+    if store is not None:
+        notes = [*store.notes, *notes]
     analysed = time.perf_counter()
     fresh = design.size - len(done)
     experiment = loaded.experiment

@@ -8,6 +8,12 @@ mistaken for a result. When every point is done the result files are written to 
 folder beside ``<out>``, which is renamed to ``<out>``; only then is the staging folder
 removed. An interrupted sweep keeps its finished points; ``resume`` checks the hash and
 returns the indices already done.
+
+On ``resume`` every point file is read back before it is trusted: a file that is not a
+point's (its name, its row) is left aside and named in :attr:`PointStore.notes`, and a point
+whose file cannot be read (truncated by a crash or a full disk) is played again. The sweep
+holds the claim on ``<out>`` (:func:`~escalation.engine.folders.claimed`) while it runs, so
+two sweeps never write the same staging folder.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -23,10 +30,12 @@ from typing import Any
 
 import pandas as pd
 
-from escalation.engine.results import OutputError, write_folder
+from escalation.engine.folders import OutputError, check_free, target, write_folder
 
 MARKER = "INCOMPLETE.txt"
 MANIFEST = "sweep.json"
+#: A point's file: its index, zero-padded to six digits (more for larger designs).
+_POINT_FILE = re.compile(r"^(?P<index>[0-9]{6,})\.parquet$")
 
 
 def partial_folder(out: str | Path) -> Path:
@@ -36,12 +45,20 @@ def partial_folder(out: str | Path) -> Path:
 
 
 class PointStore:
-    """Finished points of one sweep, kept in the staging folder of ``out``."""
+    """Finished points of one sweep, kept in the staging folder of ``out``.
+
+    ``out`` is the folder as the user named it (in messages); a symbolic link is followed, so
+    the staging folder sits beside the folder the link names.
+    """
 
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
-        self.partial = partial_folder(self.out)
+        self.real = target(self.out)
+        self.partial = partial_folder(self.real)
         self.points = self.partial / "points"
+        #: What a resume found and set aside, in words.
+        self.notes: list[str] = []
+        self._done: set[int] = set()
 
     def open(self, manifest: Mapping[str, Any], resume: bool) -> set[int]:
         """Prepare the staging folder; return the indices of points already finished.
@@ -49,11 +66,15 @@ class PointStore:
         Without ``resume`` an existing staging folder is an error (its points would be lost);
         with it, the stored experiment hash must match ``manifest['experiment_hash']``.
         """
-        if self.out.exists() and (not self.out.is_dir() or any(self.out.iterdir())):
-            message = f"{self.out} already exists and is not empty"
-            if resume:
-                message += " (the sweep there is finished: nothing to resume)"
-            raise OutputError(message + "; choose another --out")
+        try:
+            check_free(self.real, self.out)
+        except OutputError as error:
+            if resume and self.real.is_dir():
+                raise OutputError(
+                    f"{self.out} already exists and is not empty (the sweep there is finished: "
+                    "nothing to resume); choose another --out"
+                ) from None
+            raise error from None
         if self.partial.exists():
             if not resume:
                 raise OutputError(
@@ -75,7 +96,10 @@ class PointStore:
                 self.partial / MANIFEST, (json.dumps(dict(manifest), indent=2) + "\n").encode()
             )
         except OSError as error:
-            raise OutputError(f"cannot create {self.partial}: {error.strerror}") from None
+            shutil.rmtree(self.partial, ignore_errors=True)
+            raise OutputError(
+                f"cannot write the sweep's points to {self.partial}: {error.strerror or error}"
+            ) from None
         return set()
 
     def _resume(self, manifest: Mapping[str, Any]) -> set[int]:
@@ -92,24 +116,43 @@ class PointStore:
                 "same inputs, or choose another --out"
             )
         self.points.mkdir(exist_ok=True)
+        size = stored.get("points", manifest.get("points"))
         done = set()
-        for file in self.points.glob("*.parquet"):
-            if file.stem.isdigit():
-                done.add(int(file.stem))
+        for file in sorted(self.points.iterdir()):
+            match = _POINT_FILE.match(file.name)
+            index = int(match["index"]) if match else -1
+            if file.name.startswith(".") and file.name.endswith(".tmp"):
+                file.unlink(missing_ok=True)  # a point being written when the sweep stopped
+            elif (
+                match is None
+                or file.name != _name(index)
+                or (isinstance(size, int) and index >= size)
+            ):
+                self.notes.append(f"resume: ignored points/{file.name}: not a point's file")
+            elif not _readable_point(file, index):
+                file.unlink(missing_ok=True)
+                self.notes.append(
+                    f"resume: point {index} is played again: its file points/{file.name} could "
+                    "not be read (cut short?)"
+                )
+            else:
+                done.add(index)
+        self._done = set(done)
         return done
 
     def write(self, index: int, row: pd.DataFrame) -> None:
         """Store one finished point (a one-row frame), atomically."""
-        target = self.points / f"{index:06d}.parquet"
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.points)
+        path = self.points / _name(index)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.points)
         os.close(fd)
         try:
             row.to_parquet(tmp, index=False)
-            os.replace(tmp, target)
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        self._done.add(index)
 
     def discard_if_empty(self) -> bool:
         """Remove the staging folder if it holds no finished point; say whether it did."""
@@ -119,8 +162,8 @@ class PointStore:
         return False
 
     def load(self) -> pd.DataFrame:
-        """Every stored point, in index order."""
-        files = sorted(self.points.glob("*.parquet"))
+        """Every point stored by this sweep or found whole on resume, in index order."""
+        files = [self.points / _name(index) for index in sorted(self._done)]
         if not files:
             return pd.DataFrame()
         return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
@@ -130,6 +173,19 @@ class PointStore:
         write_folder(self.out, write_files)
         shutil.rmtree(self.partial, ignore_errors=True)
         return self.out
+
+
+def _name(index: int) -> str:
+    return f"{index:06d}.parquet"
+
+
+def _readable_point(path: Path, index: int) -> bool:
+    """Whether ``path`` holds one whole row, the row of point ``index``."""
+    try:
+        row = pd.read_parquet(path)
+    except Exception:  # pyarrow raises its own errors for a cut or foreign file
+        return False
+    return len(row) == 1 and "point" in row.columns and int(row["point"].iloc[0]) == index
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -75,9 +75,15 @@ class Target:
         return fold_arguments(text) if self.distribution_text else text
 
     def apply(self, data: dict[str, Any], value: Any) -> None:
-        """Write the value for ``value`` into ``data`` (scenario data, changed in place)."""
+        """Write the value for ``value`` into ``data`` (scenario data, changed in place).
+
+        Tuples on the way (a path's ``[day, value]`` points, as validated) become lists, so
+        that an item such as ``parameters.forces.path.1.1`` can be written.
+        """
         holder: Any = data
         for part in self.parts[:-1]:
+            if isinstance(holder[part], tuple):
+                holder[part] = list(holder[part])
             holder = holder[part]
         written = self.written(value)
         if self.quantile is not None:
