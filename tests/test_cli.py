@@ -335,7 +335,7 @@ def test_validate_shipped_scenario(dec2021_path: Path) -> None:
     result = invoke("validate", dec2021_path)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"ok: {dec2021_path}: 5 actors (1 deciding), 36 parameters, 6 rungs, 8 policies, "
+        f"ok: {dec2021_path}: 5 actors (1 deciding), 41 parameters, 6 rungs, 8 policies, "
         "horizon 120 days\n"
     )
 
