@@ -1,4 +1,4 @@
-"""The ``escalation`` command line: run, sweep, compare, validate, schema. No logic of its own.
+"""The ``escalation`` command line: run, sweep, compare, backtest, validate, schema. No logic.
 
 Mistakes in input files print one line, ``file:line: field: message``, and exit with status 2;
 failures to write results exit with status 1; an interrupt (Ctrl-C or SIGTERM) exits with 130.
@@ -130,13 +130,23 @@ def validate(
     files: Annotated[
         list[Path], typer.Argument(help="Scenario or experiment YAML files to check.")
     ],
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse sources dated after the scenario's date (hindsight); without it they "
+            "are warnings.",
+        ),
+    ] = False,
 ) -> None:
-    """Check scenario and experiment files without running them."""
+    """Check scenario, experiment and casebook outcomes files without running them."""
     from escalation.sweep.experiment import load_experiment
 
     with reported():
         for file in files:
-            if api.is_experiment(file):
+            if _is_outcomes(file):
+                summary = _check_outcomes(file, strict)
+            elif api.is_experiment(file):
                 experiment = load_experiment(file)
                 summary = (
                     f"experiment on {experiment.scenario_path}: {experiment.design.kind} design, "
@@ -144,6 +154,7 @@ def validate(
                 )
             else:
                 loaded = api.as_scenario(file)
+                _hindsight(loaded, file, strict)
                 summary = (
                     f"{len(loaded.actors)} actors ({len(loaded.decider_blocks)} deciding), "
                     f"{len(loaded.parameters)} parameters, {len(loaded.all_rungs)} rungs, "
@@ -157,6 +168,154 @@ def validate(
                 emoji=False,
                 soft_wrap=True,
             )
+
+
+def _is_outcomes(file: Path) -> bool:
+    from escalation.backtest.casebook import is_outcomes_data
+    from escalation.scenario.yamlio import read_yaml
+
+    return is_outcomes_data(read_yaml(file)[0])
+
+
+def _check_outcomes(file: Path, strict: bool) -> str:
+    """Check a casebook's outcomes file against the cases beside it; warn about hindsight."""
+    from escalation.backtest.casebook import check_outcomes_file
+
+    book = check_outcomes_file(file, strict)
+    for warning in book.warnings:
+        err_console.print(Text.assemble(("warning:", "bold yellow"), f" {warning}"), soft_wrap=True)
+    return f"outcomes of {len(book.cases)} cases in {book.folder}"
+
+
+def _hindsight(scenario: Scenario, file: Path, strict: bool) -> None:
+    """Warn about sources dated after the scenario (on stderr); refuse them if ``strict``."""
+    from escalation.backtest.casebook import hindsight_errors
+
+    found = hindsight_errors(scenario, file)
+    if found and strict:
+        raise found[0]
+    for warning in found:
+        err_console.print(Text.assemble(("warning:", "bold yellow"), f" {warning}"), soft_wrap=True)
+
+
+@app.command()
+def backtest(
+    casebook: Annotated[
+        Path, typer.Argument(help="Casebook folder: case scenarios and outcomes.yaml.")
+    ],
+    trials: Annotated[
+        int | None,
+        typer.Option(min=1, max=MAX_TRIALS, help="Trials per case (default: each case's own)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=2**63 - 1, help="Seed of every case (default: each case's own)."),
+    ] = None,
+    workers: Workers = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask: 'local' starts a LocalCluster of --workers processes; an address such "
+            "as tcp://host:8786 uses a running cluster. The numbers do not depend on it."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Results folder (default: results/backtest-<timestamp>/)."),
+    ] = None,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(help="Outcomes file (default: outcomes.yaml in the casebook folder)."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse sources dated after their case's date (hindsight)."),
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the scores as one JSON document.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Play every case of a casebook and score it against what happened, beside references."""
+    from escalation.backtest import run_backtest
+
+    with reported():
+        folder = out or Path("results") / f"backtest-{_stamp()}"
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise OutputError(f"{folder} already exists and is not empty; choose another --out")
+        with _progress(quiet) as progress:
+            task = progress.add_task("cases", total=None)
+
+            def advance(done: int, total: int, name: str) -> None:
+                label = f"cases (last: {name})" if name else "cases"
+                progress.update(task, completed=done, total=total, description=label)
+
+            result = run_backtest(
+                casebook,
+                outcomes=outcomes,
+                trials=trials,
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler,
+                strict=strict,
+                on_case=advance,
+            )
+        for warning in result.casebook.warnings:
+            err_console.print(
+                Text.assemble(("warning:", "bold yellow"), f" {warning}"), soft_wrap=True
+            )
+        written = result.write(folder)
+        if json_output:
+            document = {"ok": True, "command": "backtest", "out": str(written)}
+            typer.echo(json.dumps({**document, **result.summary()}, default=str))
+            return
+        _print_backtest(result)
+        _written(written)
+
+
+def _number(value: object, digits: int = 3) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
+
+
+def _print_backtest(result) -> None:
+    """Print each case's forecast and Brier scores, and the skill over each reference."""
+    cases = Table(title="Cases (Brier scores: lower is better)", title_justify="left")
+    cases.add_column("case")
+    cases.add_column("outcome")
+    for column in ("P(outcome)", "P(event)", "event", "model", "ICB", "uniform"):
+        cases.add_column(column, justify="right")
+    for row in result.table.to_dict("records"):
+        cases.add_row(
+            row["name"],
+            row["outcome"].replace("_", " "),
+            f"{row['model_p_outcome']:.1%}",
+            f"{row['model_p_event']:.1%}",
+            "yes" if row["happened"] else "no",
+            *(_number(row[f"{who}_brier"]) for who in ("model", "icb", "uniform")),
+        )
+    out_console.print(cases)
+    for subset, label in (
+        ("all", "all cases"),
+        ("before_outcome", "cases written before their outcome"),
+    ):
+        rows = result.skill[result.skill["subset"] == subset]
+        if rows.empty:
+            out_console.print(f"No case was written before its outcome: no score over {label}.")
+            continue
+        table = Table(title=f"Skill 1 - S_model/S_ref, {label}", title_justify="left")
+        table.add_column("reference and score")
+        for column in ("n", "model", "ref", "skill", "95% interval"):
+            table.add_column(column, justify="right")
+        for row in rows.to_dict("records"):
+            table.add_row(
+                f"{row['reference']} {row['score'].replace('_', ' ')}",
+                str(row["cases"]),
+                _number(row["model"]),
+                _number(row["reference_score"]),
+                _number(row["skill"], 2),
+                f"{_number(row['lo'], 2)} to {_number(row['hi'], 2)}",
+            )
+        out_console.print(table)
 
 
 @app.command()
