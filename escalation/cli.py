@@ -180,22 +180,22 @@ def _is_outcomes(file: Path) -> bool:
 def _check_outcomes(file: Path, strict: bool) -> str:
     """Check a casebook's outcomes file against the cases beside it; warn about hindsight."""
     from escalation.backtest.casebook import check_outcomes_file
+    from escalation.backtest.console import print_warnings
 
     book = check_outcomes_file(file, strict)
-    for warning in book.warnings:
-        err_console.print(Text.assemble(("warning:", "bold yellow"), f" {warning}"), soft_wrap=True)
+    print_warnings(book.warnings, err_console)
     return f"outcomes of {len(book.cases)} cases in {book.folder}"
 
 
 def _hindsight(scenario: Scenario, file: Path, strict: bool) -> None:
     """Warn about sources dated after the scenario (on stderr); refuse them if ``strict``."""
     from escalation.backtest.casebook import hindsight_errors
+    from escalation.backtest.console import print_warnings
 
     found = hindsight_errors(scenario, file)
     if found and strict:
         raise found[0]
-    for warning in found:
-        err_console.print(Text.assemble(("warning:", "bold yellow"), f" {warning}"), soft_wrap=True)
+    print_warnings(found, err_console)
 
 
 @app.command()
@@ -237,7 +237,8 @@ def backtest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Play every case of a casebook and score it against what happened, beside references."""
-    from escalation.backtest import run_backtest
+    from escalation.backtest.console import print_backtest, print_warnings
+    from escalation.backtest.runner import run_backtest
 
     with reported():
         folder = out or Path("results") / f"backtest-{_stamp()}"
@@ -260,62 +261,14 @@ def backtest(
                 strict=strict,
                 on_case=advance,
             )
-        for warning in result.casebook.warnings:
-            err_console.print(
-                Text.assemble(("warning:", "bold yellow"), f" {warning}"), soft_wrap=True
-            )
+        print_warnings(result.casebook.warnings, err_console)
         written = result.write(folder)
         if json_output:
             document = {"ok": True, "command": "backtest", "out": str(written)}
             typer.echo(json.dumps({**document, **result.summary()}, default=str))
             return
-        _print_backtest(result)
+        print_backtest(result, out_console)
         _written(written)
-
-
-def _number(value: object, digits: int = 3) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
-
-
-def _print_backtest(result) -> None:
-    """Print each case's forecast and Brier scores, and the skill over each reference."""
-    cases = Table(title="Cases (Brier scores: lower is better)", title_justify="left")
-    cases.add_column("case")
-    cases.add_column("outcome")
-    for column in ("P(outcome)", "P(event)", "event", "model", "ICB", "uniform"):
-        cases.add_column(column, justify="right")
-    for row in result.table.to_dict("records"):
-        cases.add_row(
-            row["name"],
-            row["outcome"].replace("_", " "),
-            f"{row['model_p_outcome']:.1%}",
-            f"{row['model_p_event']:.1%}",
-            "yes" if row["happened"] else "no",
-            *(_number(row[f"{who}_brier"]) for who in ("model", "icb", "uniform")),
-        )
-    out_console.print(cases)
-    for subset, label in (
-        ("all", "all cases"),
-        ("before_outcome", "cases written before their outcome"),
-    ):
-        rows = result.skill[result.skill["subset"] == subset]
-        if rows.empty:
-            out_console.print(f"No case was written before its outcome: no score over {label}.")
-            continue
-        table = Table(title=f"Skill 1 - S_model/S_ref, {label}", title_justify="left")
-        table.add_column("reference and score")
-        for column in ("n", "model", "ref", "skill", "95% interval"):
-            table.add_column(column, justify="right")
-        for row in rows.to_dict("records"):
-            table.add_row(
-                f"{row['reference']} {row['score'].replace('_', ' ')}",
-                str(row["cases"]),
-                _number(row["model"]),
-                _number(row["reference_score"]),
-                _number(row["skill"], 2),
-                f"{_number(row['lo'], 2)} to {_number(row['hi'], 2)}",
-            )
-        out_console.print(table)
 
 
 @app.command()
