@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from escalation import api
 from escalation.analysis.scoring import brier_score, skill_score
 from escalation.backtest import load_casebook, run_backtest
-from escalation.backtest.outcomes import OutcomesFile
+from escalation.backtest.outcomes import OutcomesFile, icb_row
 from escalation.backtest.runner import BACKTEST_FILES
 from escalation.cli import app
 from escalation.scenario.load import load_scenario, scenario_hash
@@ -66,16 +66,17 @@ icb_base_rates:
   rule: test
   tables:
     - ended_before: 2015-01-01
-      crises: 20
+      crises: 40
       counts:
-        violent_act: [0, 4, 3, 3]
-        political_act: [6, 2, 1, 1]
+        violent_act: [0, 8, 6, 6]
+        political_act: [12, 4, 2, 2]
     - ended_before: 2019-01-01
-      crises: 30
+      crises: 71
       counts:
-        violent_act: [0, 6, 4, 5]
-        political_act: [6, 2, 1, 1]
-        non_violent_military_act: [3, 1, 0, 1]
+        verbal_act: [1, 0, 0, 0]
+        violent_act: [0, 12, 8, 10]
+        political_act: [12, 4, 2, 2]
+        non_violent_military_act: [12, 4, 0, 4]
 """
 
 
@@ -227,21 +228,22 @@ def test_model_scores_from_its_probabilities(played) -> None:
 def test_icb_base_rates_by_hand(played) -> None:
     """The latest table that ends on or before the case's date; shares split and renormalized."""
     _, _, table, _ = played
-    # toy_war (2015-06-01) uses the 2015 table: violent_act [0, 4, 3, 3]; minor clashes stand for
-    # no outcome class, so serious (strike) and war get 3/6 each; frozen standoff happened
+    # toy_war (2015-06-01) uses the 2015 table: violent_act [0, 8, 6, 6]; minor clashes stand for
+    # no outcome class, so serious (strike) and war get 6/12 each; frozen standoff happened
     war = table.loc["toy_war"]
-    assert war["icb_table"] == "2015-01-01" and war["icb_crises"] == 10
+    assert war["icb_table"] == "2015-01-01" and war["icb_crises"] == 20
+    assert war["icb_crises_of"] == "violent_act"
     assert war["icb_p_outcome"] == 0 and war["icb_p_event"] == pytest.approx(0.5)
     assert war["icb_brier"] == pytest.approx(1 + 0.25 + 0.25)
     assert war["icb_log"] == pytest.approx(math.log(2 * TRIALS))  # floored
-    # duel_case (2019-03-03): political_act [6, 2, 1, 1]; no violence 0.6 over three classes,
+    # duel_case (2019-03-03): political_act [12, 4, 2, 2]; no violence 0.6 over three classes,
     # war 0.1; minor and serious stand for nothing: renormalized over 0.7
     duel_row = table.loc["duel_case"]
     assert duel_row["icb_table"] == "2019-01-01"
     assert duel_row["icb_p_outcome"] == pytest.approx(1 / 7)
     assert duel_row["icb_brier"] == pytest.approx(3 * (0.2 / 0.7) ** 2 + (6 / 7) ** 2)
     assert duel_row["icb_binary_brier"] == pytest.approx((6 / 7) ** 2)
-    # toy_strike: non_violent_military_act [3, 1, 0, 1]: strike 0.2, war 0.2; event strike
+    # toy_strike: non_violent_military_act [12, 4, 0, 4]: strike 0.2, war 0.2; event strike
     strike = table.loc["toy_strike"]
     assert strike["icb_p_outcome"] == pytest.approx(0.2)
     assert strike["icb_p_event"] == pytest.approx(0.4)
@@ -496,13 +498,27 @@ def test_two_cases_with_one_name(tmp_path: Path) -> None:
     assert ": name: 'toy_war' is already the name" in result.stderr
 
 
+def test_a_trigger_with_few_crises_is_pooled_with_its_group(tmp_path: Path) -> None:
+    """verbal_act has no crisis in the 2015 table: its group (BREAK 1-6) has political_act's."""
+    spec = case_scenarios()["toy_war"]["case"]
+    spec["trigger"] = "verbal_act"
+    folder = write_casebook(tmp_path / "book", toy_war={"case": spec})
+    row = run_backtest(folder, trials=50).table.set_index("name").loc["toy_war"]
+    assert row["icb_crises_of"] == "non-violent, non-military (BREAK 1-6)"
+    assert row["icb_crises"] == 20
+    # [12, 4, 2, 2]: minor clashes stand for nothing; 0.6 over three classes, 0.1 strike, 0.1 war,
+    # renormalized over 0.8
+    assert row["icb_p_outcome"] == pytest.approx(0.2 / 0.8)
+    assert row["icb_p_event"] == pytest.approx(0.1 / 0.8)
+
+
 def test_a_trigger_without_crises_in_the_table(tmp_path: Path) -> None:
     spec = case_scenarios()["toy_war"]["case"]
-    spec["trigger"] = "economic_act"  # not in the made-up 2015 table
+    spec["trigger"] = "non_violent_military_act"  # not in the made-up 2015 table
     folder = write_casebook(tmp_path / "book", toy_war={"case": spec})
     result = invoke("backtest", folder, "--out", tmp_path / "o")
     assert result.exit_code == 2
-    assert ": case.trigger: no crisis with the trigger economic_act" in result.stderr
+    assert ": case.trigger: no crisis with the trigger non_violent_military_act" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -566,6 +582,11 @@ def test_shipped_icb_tables_reproduce_the_research_notes() -> None:
         table = rates.table_for(datetime.date.fromisoformat(day))
         assert table is not None and table.ended_before <= datetime.date.fromisoformat(day)
         assert table.counts[trigger] == counts, (day, trigger)
+    # a trigger with few crises is pooled with its group: ICB's BREAK for Iraq 2003 (verbal act)
+    # has one crisis before 2003; BREAK 1-6 together have 163
+    iraq = icb_row(rates.table_for(datetime.date(2003, 1, 28)), "verbal_act")
+    assert iraq.pooled and iraq.counts == (76, 37, 25, 25)
+    assert not icb_row(rates.table_for(datetime.date(2003, 1, 28)), "political_act").pooled
     # after every v14 crisis had ended: the full table (T1) less West Irian I (no end date)
     last = rates.table_for(datetime.date(2022, 2, 15))
     assert last is not None and last.crises == 485

@@ -22,7 +22,7 @@ from escalation.backtest.outcomes import (
     CaseOutcome,
     IcbTable,
     OutcomesFile,
-    icb_shares,
+    icb_row,
 )
 from escalation.scenario.check import hindsight
 from escalation.scenario.load import scenario_from_dict
@@ -362,13 +362,15 @@ def _with_icb_table(case: Case, recorded: OutcomesFile, error) -> Case:
             f"no table counts only crises that had ended by the date of the case '{case.name}' "
             f"({case.date}); the earliest ends before {first}. Add one (tools/icb_tables.py)",
         )
-    shares = icb_shares(table, spec.trigger)
+    row = icb_row(table, spec.trigger)
+    shares = row.shares()
     if shares is None:
+        group = f" (nor with another trigger of its group, {row.label})" if row.pooled else ""
         raise case.file.error(
             ("case", "trigger"),
-            f"no crisis with the trigger {spec.trigger} had ended before {table.ended_before} in "
-            "the ICB table the case uses; its base rate needs at least one: choose the trigger "
-            "class nearest to it",
+            f"no crisis with the trigger {spec.trigger}{group} had ended before "
+            f"{table.ended_before} in the ICB table the case uses; its base rate needs at least "
+            "one: choose the trigger class nearest to it",
         )
     mapped = sum(shares[icb] for icb, names in spec.icb_classes.items() if names)
     if mapped == 0:

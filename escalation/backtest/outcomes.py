@@ -24,6 +24,7 @@ the cases (known names, the case's own outcome classes, a day within the horizon
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, StrictInt, StrictStr, model_validator
@@ -129,10 +130,54 @@ class OutcomesFile(Strict):
     )
 
 
+#: A trigger with fewer crises than this in a table is pooled with its group: a handful of
+#: crises is too few to stand alone as a base rate (ICB notes, section 4.2).
+MIN_CRISES = 20
+#: The pooled trigger groups: non-violent and non-military, non-violent military, violent.
+ICB_GROUPS: dict[str, tuple[str, ...]] = {
+    "non-violent, non-military (BREAK 1-6)": ICB_TRIGGERS[:6],
+    "non-violent military (BREAK 7)": ICB_TRIGGERS[6:7],
+    "violent (BREAK 8-9)": ICB_TRIGGERS[7:],
+}
+
+
+@dataclass(frozen=True)
+class IcbRow:
+    """The crises a case's base rate is taken from: its trigger's, or its group's if few."""
+
+    label: str
+    triggers: tuple[str, ...]
+    counts: tuple[int, int, int, int]
+
+    @property
+    def crises(self) -> int:
+        """How many crises."""
+        return sum(self.counts)
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the trigger was pooled with its group."""
+        return len(self.triggers) > 1
+
+    def shares(self) -> dict[str, float] | None:
+        """Shares of the ICB violence classes (None without crises)."""
+        if self.crises == 0:
+            return None
+        return {name: c / self.crises for name, c in zip(ICB_VIOLENCE, self.counts, strict=True)}
+
+
+def icb_row(table: IcbTable, trigger: str) -> IcbRow:
+    """The trigger's crises in the table, pooled with its group's if fewer than MIN_CRISES."""
+    zero = [0, 0, 0, 0]
+    own = table.counts.get(trigger, zero)  # type: ignore[call-overload]
+    if sum(own) >= MIN_CRISES:
+        return IcbRow(trigger, (trigger,), tuple(own))  # type: ignore[arg-type]
+    label, group = next((k, v) for k, v in ICB_GROUPS.items() if trigger in v)
+    rows = [table.counts.get(t, zero) for t in group]  # type: ignore[call-overload]
+    pooled = tuple(sum(column) for column in zip(*rows, strict=True))
+    return IcbRow(label if len(group) > 1 else trigger, group, pooled)  # type: ignore[arg-type]
+
+
 def icb_shares(table: IcbTable, trigger: str) -> dict[str, float] | None:
-    """Shares of the ICB violence classes among the table's crises of a trigger (None if none)."""
-    row = table.counts.get(trigger, [0, 0, 0, 0])  # type: ignore[call-overload]
-    total = sum(row)
-    if total == 0:
-        return None
-    return {name: count / total for name, count in zip(ICB_VIOLENCE, row, strict=True)}
+    """Shares of the ICB violence classes for a trigger (pooled if few; None if no crisis)."""
+    return icb_row(table, trigger).shares()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from escalation.backtest.casebook import Case
-from escalation.backtest.outcomes import icb_shares
+from escalation.backtest.outcomes import icb_row
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,16 @@ def icb_forecast(case: Case) -> Forecast | None:
     """ICB shares for the case's trigger, each ICB class's share split over its outcomes.
 
     ICB classes that stand for none of the case's outcome classes are left out and the rest
-    renormalized: the forecast is conditional on the crisis ending in a class the case has.
+    renormalized: the forecast is conditional on the crisis ending in a class the case has. A
+    trigger with few crises in the table is pooled with its group (see
+    :func:`~escalation.backtest.outcomes.icb_row`).
     """
     spec = case.scenario.case
     assert spec is not None
     if spec.trigger is None or case.icb_table is None:
         return None
-    shares = icb_shares(case.icb_table, spec.trigger)
+    row = icb_row(case.icb_table, spec.trigger)
+    shares = row.shares()
     assert shares is not None  # checked when the casebook was loaded
     outcomes = case.scenario.outcomes
     classes = np.zeros(len(outcomes))
@@ -70,12 +73,13 @@ def icb_forecast(case: Case) -> Forecast | None:
         for name in names:
             classes[outcomes.index(name)] += shares[icb] / len(names)
     classes /= classes.sum()
-    row = case.icb_table.counts.get(spec.trigger)  # type: ignore[call-overload]
     detail = {
         "table_ended_before": case.icb_table.ended_before.isoformat(),
         "trigger": spec.trigger,
-        "crises": int(sum(row)),
-        "counts": list(row),
+        "crises_of": row.label,
+        "pooled": row.pooled,
+        "crises": row.crises,
+        "counts": list(row.counts),
         "unmapped": sorted(set(shares) - {k for k, v in spec.icb_classes.items() if v}),
     }
     return Forecast(classes, event_probability(case, classes), detail)
@@ -120,8 +124,9 @@ REFERENCES: dict[str, Reference] = {
             "icb",
             "ICB base rate",
             "Share of ICB crises with the case's trigger that reached each level of violence, "
-            "among crises that had ended before the case's date (ICB v14, VIOL by BREAK), each "
-            "ICB class's share split equally over the outcome classes it stands for.",
+            "among crises that had ended before the case's date (ICB v14, VIOL by BREAK; a "
+            "trigger with fewer than 20 such crises pooled with its group), each ICB class's "
+            "share split equally over the outcome classes it stands for.",
             icb_forecast,
         ),
         Reference(

@@ -143,6 +143,7 @@ def _case_row(case: Case, scenario: Scenario, counts: np.ndarray) -> tuple[dict,
     row["published_date"] = published.detail["date"] if published else ""
     icb = forecasts["icb"]
     row["icb_table"] = icb.detail["table_ended_before"] if icb else ""
+    row["icb_crises_of"] = icb.detail["crises_of"] if icb else ""
     row["icb_crises"] = icb.detail["crises"] if icb else pd.NA
     detail = {
         "name": case.name,
