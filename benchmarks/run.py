@@ -18,6 +18,8 @@ What it measures, on one scenario (default: the shipped dec2021):
 6. a profile of one block;
 7. start-up: wall time of ``escalation --help`` and ``escalation validate`` on the scenario,
    each in a fresh process (imports are deferred so that both take under half a second).
+8. the backtest of the whole casebook (every case in ``scenarios/`` at its default trials, one
+   worker, files written), against the target of issue 10.
 
 Times are wall-clock seconds from ``time.perf_counter``, best of the repeats. No test asserts
 any of them: ``tests/test_benchmarks.py`` only runs these functions on tiny sizes.
@@ -60,6 +62,7 @@ from escalation.model.plan import Plan  # noqa: E402
 from escalation.scenario.schema import Scenario  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "dec2021.yaml"
+DEFAULT_CASEBOOK = ROOT / "scenarios"
 
 #: Targets of issue 4.
 TARGET_BASELINE = 500.0  # engine at least this many times faster per trial, at 10^5 trials
@@ -67,6 +70,7 @@ TARGET_FLOOR = 10.0  # engine within this factor of drawing its random numbers
 TARGET_PEAK = 1.5e9  # bytes of peak RSS at 10^6 trials
 TARGET_SPEEDUP = 1.7  # two workers over one, at 10^6 trials
 TARGET_STARTUP = 0.5  # seconds for `escalation --help` and `escalation validate` (issue 11)
+TARGET_BACKTEST = 120.0  # seconds for the whole casebook at default trials on one worker
 EXPONENT_BAND = (0.9, 1.1)  # "near 1"
 
 
@@ -125,6 +129,18 @@ class Results:
     calls_per_day: dict[int, float] = field(default_factory=dict)
     compiles_during_play: int = -1
     startup: dict[str, tuple[float, float]] = field(default_factory=dict)  # best, median s
+    backtest: BacktestTime | None = None
+
+
+@dataclass(frozen=True)
+class BacktestTime:
+    """One backtest of a casebook: how many cases and trials, and the wall time."""
+
+    casebook: str
+    cases: int
+    trials: int
+    seconds: float
+    note: str = ""
 
 
 # --------------------------------------------------------------------------- measurements
@@ -368,8 +384,31 @@ def startup_times(scenario_path: Path, repeats: int) -> dict[str, tuple[float, f
     return found
 
 
-def measure(settings: Settings, scenario_path: Path, log=print) -> Results:
-    """Run every benchmark; ``log`` reports progress."""
+def backtest_time(casebook: Path, trials: int | None = None, workers: int = 1) -> BacktestTime:
+    """Wall time of ``escalation backtest`` on a folder: load, play, score, write the files.
+
+    Works on whatever cases the folder holds; a folder without cases (or without an outcomes
+    file) gives zero cases and no time, with the reason in ``note``.
+    """
+    from escalation.backtest import run_backtest
+    from escalation.scenario.yamlio import InputError
+
+    started = time.perf_counter()
+    try:
+        result = run_backtest(casebook, trials=trials, workers=workers)
+    except InputError as error:
+        return BacktestTime(str(casebook), 0, 0, math.nan, str(error))
+    with tempfile.TemporaryDirectory() as folder:
+        result.write(Path(folder) / "backtest")
+    seconds = time.perf_counter() - started
+    trials_in_all = int(result.table["trials"].sum())
+    return BacktestTime(str(casebook), len(result.table), trials_in_all, seconds)
+
+
+def measure(
+    settings: Settings, scenario_path: Path, log=print, casebook: Path | None = None
+) -> Results:
+    """Run every benchmark; ``log`` reports progress. The backtest only with a ``casebook``."""
     scenario = as_scenario(scenario_path)
     plan = Plan.from_scenario(scenario)
     results = Results(settings, str(scenario_path), scenario.horizon)
@@ -404,6 +443,9 @@ def measure(settings: Settings, scenario_path: Path, log=print) -> Results:
     results.calls_per_day = calls_per_day(scenario, settings.calls_sizes)
     log("start-up (fresh processes) ...")
     results.startup = startup_times(scenario_path, settings.startup_repeats)
+    if casebook is not None:
+        log(f"backtest of {casebook} (default trials, one worker) ...")
+        results.backtest = backtest_time(casebook)
     return results
 
 
@@ -627,6 +669,7 @@ def rows(results: Results) -> list[Row]:
             )
         )
     out += startup_rows(results)
+    out += backtest_rows(results)
     return out
 
 
@@ -642,6 +685,26 @@ def startup_rows(results: Results) -> list[Row]:
             _status(median < TARGET_STARTUP, f"median {median:.2f} s"),
         )
         for label, (best, median) in results.startup.items()
+    ]
+
+
+def backtest_rows(results: Results) -> list[Row]:
+    """Item 8: the whole casebook's backtest on one worker against the target."""
+    found = results.backtest
+    if found is None:
+        return []
+    path = Path(found.casebook).resolve()
+    folder = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    if found.cases == 0:
+        return [Row("8 backtest", f"{folder}/ at default trials, 1 worker", "no case to play")]
+    return [
+        Row(
+            "8 backtest",
+            f"{folder}/: {found.cases} cases, {found.trials:,} trials in all, 1 worker",
+            f"{found.seconds:.1f} s",
+            f"< {TARGET_BACKTEST:.0f} s",
+            _status(found.seconds < TARGET_BACKTEST, f"{found.seconds:.0f} s"),
+        )
     ]
 
 
@@ -828,6 +891,10 @@ def markdown(results: Results, table: list[Row], quick: bool, seconds: float) ->
         "the per-trial tables of rung terms and threat weights and the daily counts); what a "
         "day still allocates is a few masks over the block and arrays over the trials "
         "concerned.",
+        "8. **Backtest**: `run_backtest` on the casebook folder (every scenario with a `case:` "
+        "block, each at its own default trials and seed) with one worker, then its three files "
+        "written to a temporary folder: what `escalation backtest scenarios` does. One run "
+        "(not best of the repeats); it measures whatever cases the folder holds when it runs.",
         "",
         "## Profile of one block",
         "",
@@ -855,6 +922,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure only item 7, the start-up of --help and validate, and write nothing",
     )
+    parser.add_argument("--casebook", type=Path, default=DEFAULT_CASEBOOK)
+    parser.add_argument(
+        "--backtest",
+        action="store_true",
+        help="measure only item 8, the backtest of --casebook, and write nothing",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     if args.startup:
@@ -862,9 +935,18 @@ def main(argv: list[str] | None = None) -> int:
         only.startup = startup_times(args.scenario, settings.startup_repeats)
         print(text_table(startup_rows(only)))
         return 0
+    if args.backtest:
+        only = Results(settings, str(args.scenario), 0)
+        only.backtest = backtest_time(args.casebook)
+        print(text_table(backtest_rows(only)) or "no case")
+        if only.backtest.note:
+            print(only.backtest.note)
+        return 0
     out = args.out if args.out is not None else (None if args.quick else ROOT / "BENCHMARKS.md")
     started = time.perf_counter()
-    results = measure(settings, args.scenario, log=lambda m: print(m, file=sys.stderr))
+    results = measure(
+        settings, args.scenario, log=lambda m: print(m, file=sys.stderr), casebook=args.casebook
+    )
     seconds = time.perf_counter() - started
     table = rows(results)
     print(text_table(table))

@@ -1,4 +1,4 @@
-"""The ``escalation`` command line: run, sweep, compare, validate, schema. No logic of its own.
+"""The ``escalation`` command line: run, sweep, compare, backtest, validate, schema. No logic.
 
 Mistakes in input files print one line, ``file:line: field: message``, and exit with status 2;
 failures to write results exit with status 1; an interrupt (Ctrl-C or SIGTERM) exits with 130.
@@ -395,18 +395,30 @@ def validate(
     files: Annotated[
         list[Path], typer.Argument(help="Scenario or experiment YAML files to check.")
     ],
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse sources dated after the scenario's date (hindsight); without it they "
+            "are warnings.",
+        ),
+    ] = False,
     json_output: Json = False,
 ) -> None:
-    """Check scenario and experiment files without running them."""
+    """Check scenario, experiment and casebook outcomes files without running them."""
     checked: list[dict[str, Any]] = []
     document: dict[str, Any] = {"command": "validate", "files": checked}
     with reported(json_output, document):
+        from escalation.backtest.casebook import is_outcomes_data
         from escalation.scenario.load import is_experiment_data, scenario_from_dict
         from escalation.scenario.yamlio import read_yaml
 
         for file in files:
             data, lines = read_yaml(file)  # once: a pipe or /dev/stdin can be read only once
-            if is_experiment_data(data):
+            if is_outcomes_data(data):
+                summary = _check_outcomes(file, strict)
+                facts = {"kind": "outcomes"}
+            elif is_experiment_data(data):
                 from escalation.sweep.experiment import experiment_from_data
 
                 experiment = experiment_from_data(data, lines, str(file), Path(file).parent)
@@ -423,6 +435,7 @@ def validate(
                 )
             else:
                 loaded = scenario_from_dict(data, file=str(file), lines=lines)
+                _hindsight(loaded, file, strict)
                 facts = {
                     "kind": "scenario",
                     "name": loaded.name,
@@ -444,6 +457,105 @@ def validate(
                 typer.echo(f"ok: {file}: {summary}")
         if json_output:
             _emit({**document, "ok": True})
+
+
+def _check_outcomes(file: Path, strict: bool) -> str:
+    """Check a casebook's outcomes file against the cases beside it; warn about hindsight."""
+    from escalation.backtest.casebook import check_outcomes_file
+    from escalation.backtest.console import print_warnings
+
+    book = check_outcomes_file(file, strict)
+    print_warnings(book.warnings, consoles.err)
+    return f"outcomes of {len(book.cases)} cases in {book.folder}"
+
+
+def _hindsight(scenario: Any, file: Path, strict: bool) -> None:
+    """Warn about sources dated after the scenario (on stderr); refuse them if ``strict``."""
+    from escalation.backtest.casebook import hindsight_errors
+
+    found = hindsight_errors(scenario, file)
+    if found and strict:
+        raise found[0]
+    if found:  # the printer needs the heavier backtest modules: only when there is news
+        from escalation.backtest.console import print_warnings
+
+        print_warnings(found, consoles.err)
+
+
+@app.command()
+def backtest(
+    casebook: Annotated[
+        Path, typer.Argument(help="Casebook folder: case scenarios and outcomes.yaml.")
+    ],
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            callback=_at_most("MAX_TRIALS"),
+            help="Trials per case (default: each case's own).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=2**63 - 1, help="Seed of every case (default: each case's own)."),
+    ] = None,
+    workers: Workers = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask: 'local' starts a LocalCluster of --workers processes; an address such "
+            "as tcp://host:8786 uses a running cluster. The numbers do not depend on it."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Results folder (default: results/backtest-<timestamp>/)."),
+    ] = None,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(help="Outcomes file (default: outcomes.yaml in the casebook folder)."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse sources dated after their case's date (hindsight)."),
+    ] = False,
+    quiet: Quiet = False,
+    json_output: Json = False,
+) -> None:
+    """Play every case of a casebook and score it against what happened, beside references."""
+    document: dict[str, Any] = {"command": "backtest", "casebook": str(casebook)}
+    with reported(json_output, document):
+        from escalation.backtest.console import print_backtest, print_warnings
+        from escalation.backtest.runner import run_backtest
+        from escalation.engine.folders import claimed
+
+        folder = out or Path("results") / f"backtest-{_stamp()}"
+        with claimed(folder):  # checked and locked before any case is played
+            with _progress(quiet) as progress:
+                task = progress.add_task("cases", total=None)
+
+                def advance(done: int, total: int, name: str) -> None:
+                    _checkpoint()
+                    label = f"cases (last: {name})" if name else "cases"
+                    progress.update(task, completed=done, total=total, description=label)
+
+                result = run_backtest(
+                    casebook,
+                    outcomes=outcomes,
+                    trials=trials,
+                    seed=seed,
+                    workers=workers,
+                    scheduler=scheduler,
+                    strict=strict,
+                    on_case=advance,
+                )
+            print_warnings(result.casebook.warnings, consoles.err)
+            written = result.write(folder)
+        if json_output:
+            _emit({**document, "ok": True, "out": str(written), **result.summary()})
+            return
+        print_backtest(result, consoles.out)
+        _written(written)
 
 
 @app.command()
