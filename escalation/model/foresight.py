@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from escalation.model.contest import contest
-from escalation.model.environment import Overlay, column
+from escalation.model.environment import Overlay, Subset, column
 from escalation.model.plan import DeciderPlan
 from escalation.model.terms import COST, FORCE, GAIN, HOLD_COST, THREATS
 
@@ -40,15 +40,18 @@ class Foresight:
         self.decider = decider
         self.steps = decider.look_ahead
 
-    def view(self, idx: np.ndarray, sub: Mapping[str, object], days: np.ndarray) -> Overlay:
-        """Trials ``idx`` as they will be on per-trial ``days``: day, paths, forces, capability."""
+    def view(self, idx: np.ndarray, days: np.ndarray) -> Overlay:
+        """Trials ``idx`` as they will be on ``days`` (one per entry): day, paths, forces.
+
+        ``idx`` may hold a trial several times (once per later day weighed): every expression
+        is elementwise, so all the later days are evaluated in one pass.
+        """
         model = self.model
         plan = model.plan
+        sub = Subset(model.env, idx)
         changes: dict[str, object] = {"day": days}
-        # With the same planning window in every trial, the later day is one for all.
-        when = days[0] if len(days) and (days == days[0]).all() else days
         for name, path in plan.paths.items():
-            changes[name] = path.at(model.world.points[name][:, idx], when)
+            changes[name] = path.at(model.world.points[name][:, idx], days)
         timed = Overlay(sub, changes)
         later: dict[str, object] = {}
         m = len(idx)
@@ -79,7 +82,8 @@ class Foresight:
         ``moves`` are the rungs that may be climbed to (closed where not above a trial's rung);
         ``holding_now`` is the daily cost of the rung each trial holds; ``support`` the expected
         support for the target on each rung of ``moves`` (or None); ``base`` today's rung terms
-        ``(6, R, m)``. ``-inf`` where nothing above can be climbed.
+        ``(6, R, m)``. ``-inf`` where nothing above can be climbed. The K later days of the m
+        trials are laid side by side, ``K * m`` entries, and weighed at once.
         """
         model = self.model
         decider = self.decider
@@ -92,43 +96,40 @@ class Foresight:
         best = np.full(m, -np.inf)
         if not above.any():
             return best
+        steps = self.steps
         delta = 1.0 - column(cache.value_at(decider.discount, sub), m)  # type: ignore[arg-type]
         k = column(cache.value_at(decider.decisiveness, sub), m)  # type: ignore[arg-type]
+        # Later day k of trial i sits at entry k * m + i.
+        wait = np.ceil(np.outer(np.arange(1, steps + 1) / steps, planning)).ravel()
+        wide = np.tile(idx, steps)
+        view = self.view(wide, model.day + wait)
+
+        def tiled(values: np.ndarray) -> np.ndarray:
+            return np.tile(values, steps)
+
         # Only the climbable rungs matter; of today's terms, what does not change with the day
         # is taken once, and only the changing terms of those rungs are evaluated later on.
         place = {int(r): i for i, r in enumerate(moves)}
-        today = base[:, moves]  # (6, moves, m), a copy
-        changing = [(f, place[r], e) for f, r, e in terms.changing if r in place]
-        fixed_part = granted - today[COST] - planning * today[HOLD_COST] - today[THREATS]
-        fixed_part = None if changing or terms.timed else fixed_part
-        constant_days = bool((planning == planning[0]).all()) if m else True
-        for step in range(1, self.steps + 1):
-            wait = np.ceil(planning * step / self.steps)
-            view = self.view(idx, sub, model.day + wait)
-            rows = today
-            if changing or terms.timed:
-                rows = today.copy()
-                for f, i, expression in changing:
-                    rows[f, i] = column(expression(view), m)
-                if terms.timed:  # a threat's weight reads the day or a path: weigh it then
-                    rows[THREATS] = terms.threats_on(view, idx)[moves]
-            if decider.target >= 0:
-                target = model.actors[decider.target]
-                defence = np.asarray(view[f"{target.key}.capability"], dtype=float)
-                defence = np.broadcast_to(defence, (m,))
-                if support is not None:
-                    defence = defence + support
-                forces = np.asarray(view[f"{agent.key}.forces"], dtype=float)
-                p = contest(rows[FORCE] * np.broadcast_to(forces, (m,)), defence, k)
-            else:
-                p = np.zeros((len(moves), m))
-            value = p * rows[GAIN] * unmet
-            if fixed_part is not None:
-                value += fixed_part
-            else:
-                value += granted - rows[COST] - planning * rows[HOLD_COST] - rows[THREATS]
-            discount = delta ** wait[0] if constant_days else np.power(delta, wait)
-            value = discount * value - wait * holding_now
-            value[~above] = -np.inf
-            np.maximum(best, value.max(axis=0), out=best)
-        return best
+        rows = np.tile(base[:, moves], steps)  # (6, moves, K m)
+        for f, r, expression in terms.changing:
+            if r in place:
+                rows[f, place[r]] = column(expression(view), len(wide))
+        if terms.timed:  # a threat's weight reads the day or a path: weigh it then
+            rows[THREATS] = terms.threats_on(view, wide)[moves]
+        if decider.target >= 0:
+            target = model.actors[decider.target]
+            defence = np.asarray(view[f"{target.key}.capability"], dtype=float)
+            defence = np.broadcast_to(defence, (len(wide),))
+            if support is not None:
+                defence = defence + np.tile(support, steps)
+            forces = np.broadcast_to(
+                np.asarray(view[f"{agent.key}.forces"], dtype=float), (len(wide),)
+            )
+            p = contest(rows[FORCE] * forces, defence, tiled(k))
+        else:
+            p = np.zeros((len(moves), len(wide)))
+        value = p * rows[GAIN] * tiled(unmet)
+        value += tiled(granted) - rows[COST] - tiled(planning) * rows[HOLD_COST] - rows[THREATS]
+        value = np.power(tiled(delta), wait) * value - wait * tiled(holding_now)
+        value[~np.tile(above, steps)] = -np.inf
+        return value.reshape(len(moves), steps, m).max(axis=(0, 1))
