@@ -930,3 +930,38 @@ def test_a_satisfied_decider_stays_on_guard_instead_of_ending() -> None:
     data["demands"]["red_prize"]["met_when"] = "blue.ended == 1"
     pressing, _ = play(data, 2000, seed=71)
     assert (pressing["exit:red"] == "ended").mean() > 0.2
+
+
+def test_a_step_down_cost_makes_backing_off_less_likely() -> None:
+    # The same stepping-down decider, with and without a face cost of 0.3 for each step down:
+    # where they differ, it is because the cheap step was taken.
+    data = duel(horizon=20)
+    data["ladder"][0]["choosable"] = True
+    for side in ("red", "blue"):
+        data["deciders"][side].update(can_step_down=True, rationality=3, decision_rate=0.5)
+    free, _ = play(data, 4000, seed=72)
+    data["deciders"]["red"]["step_down_cost"] = 0.3
+    costly, _ = play(data, 4000, seed=72)
+
+    def stepped(trials: pd.DataFrame) -> np.ndarray:
+        return ((trials["rung:red"] == "calm") & (trials["exit:red"] != "ended")).to_numpy()
+
+    gap, se = share_gap(stepped(costly), stepped(free))
+    assert gap < -Z * se
+    # Blue's own numbers do not price red's face: its share of steps down moves only through red.
+    assert stepped(free).any()
+
+
+def test_an_event_does_not_move_a_decider_that_stood_down() -> None:
+    data = duel(horizon=30)
+    data["deciders"]["red"].update(decision_rate=1, audience_cost=0)  # red ends on day 1
+    data["deciders"]["blue"].update(decision_rate=0)
+    data["demands"]["blue_prize"]["met_when"] = "day > 1000"  # blue presses on
+    data["events"] = {
+        "flare": {"actor": "red", "rate": 0.5, "to_rung": "war", "source": "test"},
+    }
+    trials, _ = play(data, 2000, seed=73)
+    ended = (trials["exit:red"] == "ended").to_numpy()
+    assert ended.all()
+    # Only before red ended (never: it ends on day 1, before the day's events) could it move.
+    assert (trials["peak:red"] != "war").all()

@@ -252,6 +252,8 @@ class Decider(Actor):
             rows -= cost[moves] + planning * hold_cost[moves] + threats[moves]
             if plan.can_step_down:
                 stand = granted + hope[moves] * unmet - planning * hold_cost[moves] - threats[moves]
+                if not plan.step_down_cost.is_constant or plan.step_down_cost({}) != 0:
+                    stand -= term(plan.step_down_cost)  # the face lost by backing off
                 rows[:] = np.where(climbing, rows, stand)
             if self.foresight is not None:
                 # Holding keeps the option of climbing later, when that is worth more.

@@ -497,8 +497,9 @@ class CrisisModel(mesa.Model):
                 continue
             rate = self.cache.value_at(event.rate, Subset(self.env, idx))
             fire = idx[self.draws[self.plan.row_event + e, idx] < rate]
+            decider = self.deciders[event.decider]
+            fire = fire[decider.ended[fire] == 0]  # a decider that stood down stays down
             if len(fire):
-                decider = self.deciders[event.decider]
                 decider.rung[fire] = np.maximum(decider.rung[fire], event.to_rung)
                 self.cache.touch(f"{decider.key}.rung")
                 self.after_move(decider, fire)

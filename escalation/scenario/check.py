@@ -171,6 +171,7 @@ DECIDER_FIELDS = (
     "planning_days",
     "decisiveness",
     "discount",
+    "step_down_cost",
 )
 
 

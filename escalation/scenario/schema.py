@@ -241,6 +241,11 @@ class Decider(Strict):
     planning_days: Expr = Field(30, description="Days of holding costs weighed when deciding.")
     decisiveness: Expr = Field(1, description="Exponent k of the contest success function.")
     can_step_down: bool = Field(False, description="Whether it may choose a lower rung.")
+    step_down_cost: Expr = Field(
+        0,
+        description="One-off cost of stepping down, in stake units: the face lost by backing off "
+        "a public posture (an audience cost of the step itself).",
+    )
     look_ahead: WholeNumber = Field(
         0,
         ge=0,
