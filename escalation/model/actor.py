@@ -126,6 +126,8 @@ class Decider(Actor):
         self.choosable_rungs = np.flatnonzero(choosable)
         self.terms: RungTerms | None = None  # made once the whole state is published
         self.foresight = Foresight(model, plan) if plan.look_ahead else None
+        #: Uniforms of the trial's own, fixed preferences over options (persistent noise).
+        self.persistent = model.rng.random((plan.options, n)) if plan.persistent_noise else None
         self.campaigns = Campaigns(model, self) if plan.war_row >= 0 else None
         # Other deciders whose rungs harm this one (they target it).
         self.attackers: list[Decider] = []
@@ -370,12 +372,18 @@ class Decider(Actor):
         return idx, choice
 
     def gumbel(self, idx: np.ndarray, options: np.ndarray) -> np.ndarray:
-        """Today's Gumbel noise for options ``options`` in trials ``idx``, ``(k, m)``."""
-        draws = self.model.draws
-        first = self.plan.row + 1
-        u = np.empty((len(options), len(idx)))
-        for i, option in enumerate(options):
-            u[i] = draws[first + option, idx]
+        """The Gumbel noise for options ``options`` in trials ``idx``, ``(k, m)``.
+
+        Today's draws, or, with persistent noise, the trial's own drawn when it began.
+        """
+        if self.persistent is not None:
+            u = self.persistent[np.ix_(options, idx)]
+        else:
+            draws = self.model.draws
+            first = self.plan.row + 1
+            u = np.empty((len(options), len(idx)))
+            for i, option in enumerate(options):
+                u[i] = draws[first + option, idx]
         with np.errstate(divide="ignore"):
             return -np.log(-np.log(u))
 

@@ -180,6 +180,7 @@ class DeciderPlan:
     planning_days: Expression
     decisiveness: Expression
     can_step_down: bool
+    persistent_noise: bool  # the logit's noise is drawn once per trial, not at each decision
     step_down_cost: Expression
     look_ahead: int  # later days of the planning window weighed for a climb
     discount: Expression
@@ -482,6 +483,7 @@ class Plan:
                 planning_days=_compile(d.planning_days, ns),
                 decisiveness=_compile(d.decisiveness, ns),
                 can_step_down=d.can_step_down,
+                persistent_noise=d.noise == "persistent",
                 step_down_cost=_compile(d.step_down_cost, ns),
                 look_ahead=d.look_ahead,
                 discount=_compile(d.discount, ns),

@@ -246,6 +246,11 @@ class Decider(Strict):
         description="One-off cost of stepping down, in stake units: the face lost by backing off "
         "a public posture (an audience cost of the step itself).",
     )
+    noise: Literal["each_decision", "persistent"] = Field(
+        "each_decision",
+        description="The logit's random part: drawn afresh at each decision, or once per trial "
+        "(fixed idiosyncratic preferences, so that the same choice faced again is made again).",
+    )
     look_ahead: WholeNumber = Field(
         0,
         ge=0,
