@@ -1236,6 +1236,59 @@ def test_beliefs_equal_their_closed_forms_trial_by_trial() -> None:
     assert (trials["belief:nature:bold"].to_numpy() == quiet["belief:nature:bold"].to_numpy()).all()
 
 
+# =========================================================================== persistent noise
+#
+# With `noise: persistent`, a decider's logit noise is drawn once per trial: facing the same
+# utilities again, it makes the same choice. For a challenger whose utilities never change (no
+# threats, no concessions, constant forces and costs), the first decision is a logit draw and
+# every later one repeats it: P(war) = P(end) share and P(frozen) = the hold share, exactly the
+# softmax of the utilities, however many decisions follow. With fresh noise at each decision the
+# shares accumulate instead.
+
+
+def persistent_checks() -> list[Check]:
+    """Outcome shares of a persistent-noise challenger against one softmax of its utilities."""
+    from builders import model, utilities
+
+    data = toy(horizon=60)
+    data["ladder"][2]["choosable"] = False  # end, hold or war
+    data["challenger"].update(rationality=2, decision_rate=0.2, noise="persistent")
+    crisis = model(data, 1, seed=1)
+    u = utilities(crisis)[:, 0]
+    options = np.isfinite(u)
+    p = _logit(list(u[options]), 2.0)
+    names = np.flatnonzero(options)  # END, HOLD, then war's move
+    shares = dict(zip(["end", "hold", "war"], p, strict=True))
+    assert list(names) == [0, 1, 5]
+    trials = escalation.run(scenario(data), trials=TWO_SIDED_TRIALS, seed=TWO_SIDED_SEED).trials
+    decided = 1 - 0.8**60  # a first decision within the horizon
+    group = "Persistent noise: one softmax however many decisions (rationality 2, 60 days)"
+    outcome = trials["outcome"].astype(str).to_numpy()
+    return [
+        _share(group, "P(war)", shares["war"] * decided, outcome == "war"),
+        _share(group, "P(stand-down)", shares["end"] * decided, outcome == "stand_down"),
+        _share(
+            group,
+            "P(frozen standoff)",
+            shares["hold"] * decided + (1 - decided),
+            outcome == "frozen_standoff",
+        ),
+    ]
+
+
+def test_persistent_noise_repeats_the_first_choice() -> None:
+    checks = persistent_checks()
+    assert_checks(checks)
+    # Power: with fresh noise at each decision, war accumulates well past its one-draw share.
+    data = toy(horizon=60)
+    data["ladder"][2]["choosable"] = False
+    data["challenger"].update(rationality=2, decision_rate=0.2)
+    trials = escalation.run(scenario(data), trials=8000, seed=3).trials
+    war = next(c for c in checks if c.quantity == "P(war)")
+    fresh = (trials["outcome"] == "war").mean()
+    assert fresh > war.expected + Z * binomial_se(war.expected, 8000)
+
+
 # =========================================================================== the report
 
 
@@ -1311,56 +1364,3 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
-
-
-# =========================================================================== persistent noise
-#
-# With `noise: persistent`, a decider's logit noise is drawn once per trial: facing the same
-# utilities again, it makes the same choice. For a challenger whose utilities never change (no
-# threats, no concessions, constant forces and costs), the first decision is a logit draw and
-# every later one repeats it: P(war) = P(end) share and P(frozen) = the hold share, exactly the
-# softmax of the utilities, however many decisions follow. With fresh noise at each decision the
-# shares accumulate instead.
-
-
-def persistent_checks() -> list[Check]:
-    """Outcome shares of a persistent-noise challenger against one softmax of its utilities."""
-    from builders import model, utilities
-
-    data = toy(horizon=60)
-    data["ladder"][2]["choosable"] = False  # end, hold or war
-    data["challenger"].update(rationality=2, decision_rate=0.2, noise="persistent")
-    crisis = model(data, 1, seed=1)
-    u = utilities(crisis)[:, 0]
-    options = np.isfinite(u)
-    p = _logit(list(u[options]), 2.0)
-    names = np.flatnonzero(options)  # END, HOLD, then war's move
-    shares = dict(zip(["end", "hold", "war"], p, strict=True))
-    assert list(names) == [0, 1, 5]
-    trials = escalation.run(scenario(data), trials=TWO_SIDED_TRIALS, seed=TWO_SIDED_SEED).trials
-    decided = 1 - 0.8**60  # a first decision within the horizon
-    group = "Persistent noise: one softmax however many decisions (rationality 2, 60 days)"
-    outcome = trials["outcome"].astype(str).to_numpy()
-    return [
-        _share(group, "P(war)", shares["war"] * decided, outcome == "war"),
-        _share(group, "P(stand-down)", shares["end"] * decided, outcome == "stand_down"),
-        _share(
-            group,
-            "P(frozen standoff)",
-            shares["hold"] * decided + (1 - decided),
-            outcome == "frozen_standoff",
-        ),
-    ]
-
-
-def test_persistent_noise_repeats_the_first_choice() -> None:
-    checks = persistent_checks()
-    assert_checks(checks)
-    # Power: with fresh noise at each decision, war accumulates well past its one-draw share.
-    data = toy(horizon=60)
-    data["ladder"][2]["choosable"] = False
-    data["challenger"].update(rationality=2, decision_rate=0.2)
-    trials = escalation.run(scenario(data), trials=8000, seed=3).trials
-    war = next(c for c in checks if c.quantity == "P(war)")
-    fresh = (trials["outcome"] == "war").mean()
-    assert fresh > war.expected + Z * binomial_se(war.expected, 8000)
