@@ -10,6 +10,7 @@ from builders import play, sanction, scenario, toy
 
 from escalation import api
 from escalation.engine import blocks
+from escalation.engine import play as engine_play
 from escalation.engine.blocks import block_specs, play_blocks
 from escalation.engine.results import assemble
 from escalation.model.plan import Plan
@@ -61,11 +62,11 @@ def test_different_seeds_give_different_trials() -> None:
 
 
 def test_run_with_two_blocks_matches_across_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Small blocks through the public API: api.run cuts blocks with its own block_specs.
+    # Small blocks through the public API: api.run cuts blocks with engine.play's block_specs.
     def small(trials: int, seed: int, block_size: int = 300) -> list[blocks.BlockSpec]:
         return block_specs(trials, seed, block_size)
 
-    monkeypatch.setattr(api, "block_specs", small)
+    monkeypatch.setattr(engine_play, "block_specs", small)
     built = scenario(_data())
     one = api.run(built, trials=700, seed=4, workers=1)
     two = api.run(built, trials=700, seed=4, workers=2)

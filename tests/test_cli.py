@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import escalation.api
+import escalation.engine.play
 from escalation.cli import app
 from escalation.engine.results import RUN_FILES, RunResult
 from escalation.scenario.load import load_scenario, scenario_hash
@@ -302,7 +303,7 @@ def _interrupt(*args, **kwargs):
 
 def test_interrupt_during_play_exits_130(results: Path, monkeypatch) -> None:
     """Ctrl-C while trials are played: exit 130, a message, no results folder."""
-    monkeypatch.setattr(escalation.api, "play_blocks", _interrupt)
+    monkeypatch.setattr(escalation.engine.play, "play_blocks", _interrupt)
     result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
     assert result.exit_code == 130
     assert "interrupted" in result.stderr

@@ -23,6 +23,7 @@ import pandas as pd
 
 from escalation import charts
 from escalation.analysis import z_value
+from escalation.engine.play import as_scenario, play, versions, with_overrides
 from escalation.engine.results import RunResult, write_folder
 from escalation.scenario.load import scenario_hash
 from escalation.scenario.schema import Scenario
@@ -124,20 +125,18 @@ def compare_scenarios(
     ``trials`` and ``seed`` default to the first scenario's. ``on_scenario(done, total,
     label)`` is called before each scenario is played.
     """
-    from escalation import api
-
     if len(sources) < 2:
         raise ValueError("compare needs at least two scenarios")
-    loaded = [api.as_scenario(source) for source in sources]
+    loaded = [as_scenario(source) for source in sources]
     trials = loaded[0].trials if trials is None else trials
     seed = loaded[0].seed if seed is None else seed
     labels = _labels(sources, loaded)
-    scenarios = [api.with_overrides(s, trials, seed, horizon) for s in loaded]
+    scenarios = [with_overrides(s, trials, seed, horizon) for s in loaded]
     results = []
     for index, (label, scenario) in enumerate(zip(labels, scenarios, strict=True)):
         if on_scenario is not None:
             on_scenario(index, len(scenarios), label)
-        results.append(api.run(scenario, workers=workers))
+        results.append(play(scenario, workers=workers))
     if on_scenario is not None:
         on_scenario(len(scenarios), len(scenarios), "")
 
@@ -186,7 +185,7 @@ def compare_scenarios(
         "workers": workers,
         "common_random_numbers": CRN_COMPARE,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "versions": api.versions(),
+        "versions": versions(),
     }
     return CompareResult(labels=labels, results=results, table=table, info=info)
 

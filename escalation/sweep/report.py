@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,8 @@ from plotly.subplots import make_subplots
 
 from escalation import charts
 
-if TYPE_CHECKING:
-    from escalation.sweep.runner import SweepResult
+#: A :class:`~escalation.sweep.runner.SweepResult` (not imported: the runner imports this module).
+SweepResult = Any
 
 _FONT = {"family": "Helvetica, Arial, sans-serif", "size": 13}
 _COLORS = ("#2166ac", "#d73027", "#1b9e77", "#7570b3", "#e6ab02", "#66a61e", "#a6761d", "#666666")
@@ -416,15 +416,13 @@ def _points_table(result: SweepResult) -> pd.DataFrame:
 
 def write_sweep_report(result: SweepResult, path: str | Path) -> Path:
     """Write the sweep's self-contained HTML report."""
-    from escalation.sweep.runner import CRN_NOTE
-
     info = result.info
     design = result.design
     intro = [
         f"{result.title}. Scenario {info.get('scenario_name', '')}; {design.kind} design of "
         f"{design.size:,} points, {info.get('trials_per_point', 0):,} trials per point, seed "
         f"{info.get('seed')}.",
-        CRN_NOTE,
+        info.get("common_random_numbers", ""),
     ]
     description = info.get("description") or ""
     if description:

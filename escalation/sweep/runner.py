@@ -218,7 +218,7 @@ def _run_sweep(
     resume: bool,
     on_point: ProgressCallback | None,
 ) -> SweepResult:
-    from escalation.api import versions
+    from escalation.engine.play import versions
 
     started = time.perf_counter()
     created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
