@@ -1,4 +1,4 @@
-"""The ``escalation`` command line: run, sweep, compare, backtest, validate, schema. No logic.
+"""The ``escalation`` command line: run, sweep, compare, backtest, discover, validate, schema.
 
 Mistakes in input files print one line, ``file:line: field: message``, and exit with status 2;
 failures to write results exit with status 1; an interrupt (Ctrl-C or SIGTERM) exits with 130.
@@ -917,3 +917,40 @@ def _print_compare(result) -> None:
             ),
         )
     consoles.out.print(table)
+
+
+@app.command()
+def discover(
+    results: Annotated[Path, typer.Argument(help="A run's or a sweep's results folder.")],
+    outcome: Annotated[
+        str,
+        typer.Option(
+            help="Outcome name or label (a run), or metric such as p:full_scale_invasion (a sweep)."
+        ),
+    ],
+    above: Annotated[
+        float | None, typer.Option(help="Sweep: points whose metric is at least this count.")
+    ] = None,
+    below: Annotated[
+        float | None, typer.Option(help="Sweep: points whose metric is at most this count.")
+    ] = None,
+    boxes: Annotated[int, typer.Option(min=1, max=10, help="Most boxes to find.")] = 1,
+    min_coverage: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Least coverage of the chosen box.")
+    ] = 0.5,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write boxes.csv, trajectory.csv and report.html here."),
+    ] = None,
+) -> None:
+    """Scenario discovery (PRIM): the boxes of assumptions under which an outcome is likely."""
+    from escalation.discover import discover as find_boxes
+    from escalation.discover import print_discovery
+
+    with reported():
+        result = find_boxes(
+            results, outcome, above=above, below=below, boxes=boxes, min_coverage=min_coverage
+        )
+        print_discovery(result, consoles.out)
+        if out is not None:
+            _written(result.write(out))

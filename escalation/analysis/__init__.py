@@ -6,6 +6,14 @@ functions are pure and vectorized and never return NaN or inf (see each
 docstring for the sentinel used when a quantity is undefined).
 """
 
+from escalation.analysis.drivers import (
+    DUMMY,
+    drivers,
+    indicator,
+    pawn_indices,
+    type_columns,
+    type_outcomes,
+)
 from escalation.analysis.intervals import (
     median_interval,
     newcombe_difference,
@@ -13,7 +21,7 @@ from escalation.analysis.intervals import (
     z_value,
 )
 from escalation.analysis.summary import (
-    drivers,
+    cumulative_incidence,
     median_day,
     outcome_summary,
     survival,
@@ -21,13 +29,19 @@ from escalation.analysis.summary import (
 )
 
 __all__ = [
+    "DUMMY",
+    "cumulative_incidence",
     "drivers",
+    "indicator",
     "median_day",
     "median_interval",
     "newcombe_difference",
     "outcome_summary",
+    "pawn_indices",
     "survival",
     "timing_summary",
+    "type_columns",
+    "type_outcomes",
     "wilson_interval",
     "z_value",
 ]

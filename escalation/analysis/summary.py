@@ -1,4 +1,4 @@
-"""Summaries of a Monte Carlo run: how the crisis ends, when, and why.
+"""Summaries of a Monte Carlo run: how the crisis ends and when (drivers: :mod:`.drivers`).
 
 The functions here read the per-trial results table produced by the engine
 (one row per trial, see the package documentation) and return small tidy
@@ -16,10 +16,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from escalation.analysis.intervals import median_interval, newcombe_difference, wilson_interval
+from escalation.analysis.intervals import median_interval, wilson_interval
 
 __all__ = [
-    "drivers",
+    "cumulative_incidence",
     "median_day",
     "outcome_summary",
     "survival",
@@ -168,121 +168,29 @@ def survival(
     )
 
 
-def _thirds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks for the bottom and top thirds of ``x`` (finite values only).
-
-    Bottom is ``x <= q(1/3)`` and top ``x >= q(2/3)``.  When ties make the two
-    cut points equal (a discrete parameter), the groups are split at that value
-    instead: "at or below" versus "above" it, or "below" versus "at or above"
-    when nothing lies above.  For a constant ``x`` both masks are empty.
-    """
-    finite = np.isfinite(x)
-    empty = np.zeros(x.shape, dtype=bool)
-    if not finite.any():
-        return empty, empty
-    xs = x[finite]
-    q_low, q_high = np.quantile(xs, [1.0 / 3.0, 2.0 / 3.0])
-    if xs.min() == xs.max():
-        return empty, empty
-    if q_low < q_high:
-        return finite & (x <= q_low), finite & (x >= q_high)
-    cut = q_low
-    if (xs > cut).any():
-        return finite & (x <= cut), finite & (x > cut)
-    return finite & (x < cut), finite & (x >= cut)
-
-
-def _spearman(ranks: np.ndarray, y_rank: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each column of ``ranks`` with ``y_rank`` (0 if undefined).
-
-    ``ranks`` is overwritten: working in place saves two n x P copies on large runs.
-    """
-    rc = ranks
-    rc -= ranks.mean(axis=0, keepdims=True)
-    yc = y_rank - y_rank.mean()
-    num = rc.T @ yc
-    np.square(rc, out=rc)
-    den = np.sqrt(rc.sum(axis=0) * (yc**2).sum())
-    ok = den > 1e-12 * max(1.0, float(len(y_rank))) ** 2
-    out = np.zeros(ranks.shape[1], dtype=float)
-    out[ok] = num[ok] / den[ok]
-    return np.clip(out, -1.0, 1.0)
-
-
-def drivers(
-    trials: pd.DataFrame, parameters: Sequence[str], outcome: str, level: float = 0.95
+def cumulative_incidence(
+    trials: pd.DataFrame, violent: Sequence[str], horizon: int, level: float = 0.95
 ) -> pd.DataFrame:
-    """Which uncertain parameters push the crisis towards ``outcome``.
+    """P(a trial has reached each violent outcome's rung, or a higher one, by each day).
 
-    For each parameter column, with ``X`` the indicator ``trials.outcome ==
-    outcome``:
-
-    * ``spearman`` – Spearman rank correlation between the parameter and
-      ``X`` (average ranks for ties; 0 when either is constant);
-    * ``p_low``/``p_high`` – P(X) among trials whose parameter lies in its
-      bottom / top third (see ``_thirds`` for how ties are split);
-    * ``difference = p_high - p_low`` with ``lo``/``hi`` its confidence
-      interval at ``level`` by **Newcombe's hybrid score method** (built from
-      the two Wilson intervals; not a normal approximation).
-
-    Rows are sorted by ``|difference|`` (largest first; ties keep the order of
-    ``parameters``).  A parameter that is constant across trials – and every
-    parameter when there are no trials – is reported with ``spearman = 0``,
-    ``p_low = p_high =`` the overall share (0 with no trials) and
-    ``difference = lo = hi = 0``: it cannot have moved the outcome in this
-    sample.  No NaN is ever returned.  Parameter values that are NaN are left
-    out of the thirds for that parameter.
+    One minus :func:`survival` of each ``day_<v>`` column, long format: columns ``outcome``,
+    ``day`` (0..``horizon``), ``reached`` and its Wilson interval ``lo``/``hi``. The curves of
+    a ladder are nested: reaching a higher rung counts as reaching every lower one.
     """
-    names = [str(p) for p in parameters]
-    missing = [p for p in names if p not in trials.columns]
-    if missing:
-        raise KeyError(f"trials has no parameter columns {missing}")
-    n = len(trials)
-    y = (trials["outcome"].astype(str) == str(outcome)).to_numpy(dtype=bool)
-    overall = float(y.mean()) if n else 0.0
-    columns = {
-        "parameter": pd.Series(names, dtype=object),
-        "spearman": np.zeros(len(names)),
-        "p_low": np.full(len(names), overall),
-        "p_high": np.full(len(names), overall),
-        "difference": np.zeros(len(names)),
-        "lo": np.zeros(len(names)),
-        "hi": np.zeros(len(names)),
-    }
-    if n and names:
-        values = trials[names].apply(pd.to_numeric).astype(float).to_numpy()
-        # Ranked one column at a time: ranking the whole table holds several n x P buffers.
-        ranks = np.empty_like(values)
-        for i in range(len(names)):
-            ranks[:, i] = pd.Series(values[:, i]).rank(method="average").to_numpy()
-        y_rank = pd.Series(y.astype(float)).rank(method="average").to_numpy()
-        if not np.isfinite(ranks).all():
-            # NaN parameter values get the mean rank so they do not move the correlation.
-            col_means = np.nanmean(np.where(np.isfinite(ranks), ranks, np.nan), axis=0)
-            col_means = np.where(np.isfinite(col_means), col_means, 0.0)
-            ranks = np.where(np.isfinite(ranks), ranks, col_means)
-        columns["spearman"] = _spearman(ranks, y_rank)
-
-        k_low = np.zeros(len(names))
-        n_low = np.zeros(len(names))
-        k_high = np.zeros(len(names))
-        n_high = np.zeros(len(names))
-        varies = np.zeros(len(names), dtype=bool)
-        for i in range(len(names)):
-            low, high = _thirds(values[:, i])
-            varies[i] = low.any() and high.any()
-            k_low[i], n_low[i] = y[low].sum(), low.sum()
-            k_high[i], n_high[i] = y[high].sum(), high.sum()
-        diff, lo, hi = newcombe_difference(k_high, n_high, k_low, n_low, level)
-        p_low = np.divide(k_low, n_low, out=np.full(len(names), overall), where=n_low > 0)
-        p_high = np.divide(k_high, n_high, out=np.full(len(names), overall), where=n_high > 0)
-        columns["p_low"] = np.where(varies, p_low, overall)
-        columns["p_high"] = np.where(varies, p_high, overall)
-        columns["difference"] = np.where(varies, diff, 0.0)
-        columns["lo"] = np.where(varies, lo, 0.0)
-        columns["hi"] = np.where(varies, hi, 0.0)
-        columns["spearman"] = np.where(varies, columns["spearman"], 0.0)
-
-    table = pd.DataFrame(columns)
-    order = np.argsort(-np.abs(table["difference"].to_numpy()), kind="stable")
-    return table.iloc[order].reset_index(drop=True)
+    frames = []
+    for name in violent:
+        curve = survival(trials, f"day_{name}", horizon, level)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "outcome": str(name),
+                    "day": curve["day"],
+                    "reached": 1.0 - curve["surviving"],
+                    "lo": 1.0 - curve["hi"],
+                    "hi": 1.0 - curve["lo"],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["outcome", "day", "reached", "lo", "hi"])
+    return pd.concat(frames, ignore_index=True)

@@ -3,17 +3,15 @@
 Every function takes one of the small DataFrames produced by
 :mod:`escalation.analysis` (or the engine's ``timeline``) and returns a
 :class:`plotly.graph_objects.Figure`; nothing here computes statistics or
-touches the model.
-
-Colours are consistent across figures and deterministic: :func:`outcome_colors`
-maps an *ordered* outcome list to colours, giving the non-violent endings
-(settlements, stand-downs, standoffs) cool colours and the violent outcomes a
-warm ramp that darkens with severity.  Pass the same ``violent`` list (or the
-same ``colors`` mapping) to every figure to keep them in step.
+touches the model. The conventions of :mod:`escalation.charts.style` hold in every figure:
+one colour per outcome, labels for people (handed in as mappings; identifiers are only the
+fallback), calendar dates on time axes when a start date is given, intervals drawn (error
+bars or bands) rather than left to hovering, and one legend per panel.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,7 +19,23 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from escalation.charts.style import (
+    COOL_COLORS,
+    NEUTRAL_ANCHORS,
+    SERIES_COLORS,
+    TYPE_COLOR,
+    WARM_ANCHORS,
+    base_layout,
+    label_of,
+    outcome_colors,
+    percent_range,
+    ramp,
+    time_axis,
+    translucent,
+)
+
 __all__ = [
+    "cumulative_figure",
     "drivers_figure",
     "outcome_colors",
     "outcome_figure",
@@ -29,75 +43,21 @@ __all__ = [
     "timeline_figure",
 ]
 
-#: Cool colours for non-violent outcomes, used in order (and cycled if needed).
-COOL_COLORS: tuple[str, ...] = (
-    "#2166ac",
-    "#1b9e77",
-    "#7570b3",
-    "#4393c3",
-    "#66a61e",
-    "#5e3c99",
-    "#35978f",
-    "#92c5de",
-)
-#: Anchors of the warm ramp for violent outcomes, least to most severe.
-WARM_ANCHORS: tuple[str, ...] = ("#fdb863", "#f46d43", "#d73027", "#a50026", "#67001f")
-#: Anchors of the neutral ramp for live ladder rungs that are not outcomes.
-NEUTRAL_ANCHORS: tuple[str, ...] = ("#e0e0e0", "#bababa", "#878787", "#4d4d4d")
-
-_FONT = {"family": "Helvetica, Arial, sans-serif", "size": 13}
 _PERCENT = ".1%"
+#: Most factors a drivers chart shows (the table in the report lists all of them).
+MAX_DRIVERS = 15
 
 
-def _hex_to_rgb(color: str) -> np.ndarray:
-    value = color.lstrip("#")
-    return np.array([int(value[i : i + 2], 16) for i in (0, 2, 4)], dtype=float)
-
-
-def _ramp(anchors: Sequence[str], count: int, start: float = 0.0, stop: float = 1.0) -> list[str]:
-    """``count`` colours evenly spaced along the piecewise-linear ramp through ``anchors``."""
-    if count <= 0:
-        return []
-    rgb = np.array([_hex_to_rgb(c) for c in anchors])
-    positions = np.linspace(0.0, 1.0, len(anchors))
-    ts = np.array([(start + stop) / 2.0]) if count == 1 else np.linspace(start, stop, count)
-    out = []
-    for t in ts:
-        channel = [np.interp(t, positions, rgb[:, j]) for j in range(3)]
-        out.append("#{:02x}{:02x}{:02x}".format(*(round(c) for c in channel)))
-    return out
-
-
-def outcome_colors(outcomes: Sequence[str], violent: Sequence[str] | None = None) -> dict[str, str]:
-    """Deterministic colour for each outcome name.
-
-    ``outcomes`` is the scenario's ordered outcome list (least to most severe).
-    Names in ``violent`` get a warm ramp from orange to dark red in the order
-    they appear in ``outcomes``; the others get distinct cool colours in order.
-    The mapping is returned in the order of ``outcomes``.
-    Without ``violent`` the first ``len(outcomes) // 2`` outcomes are treated as
-    non-violent and the rest as violent – a heuristic for severity-ordered
-    lists; pass ``violent`` whenever it is known.
-    """
-    names = [str(o) for o in outcomes]
-    hot_names = names[len(names) // 2 :] if violent is None else [str(v) for v in violent]
-    violent_set = set(hot_names)
-    calm = [o for o in names if o not in violent_set]
-    hot = [o for o in names if o in violent_set]
-    colors = {o: COOL_COLORS[i % len(COOL_COLORS)] for i, o in enumerate(calm)}
-    colors.update(dict(zip(hot, _ramp(WARM_ANCHORS, len(hot), 0.0, 1.0), strict=True)))
-    return {o: colors[o] for o in names}
-
-
-def _base_layout(fig: go.Figure, title: str, height: int) -> None:
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        font=_FONT,
-        template="plotly_white",
-        height=height,
-        margin={"l": 70, "r": 30, "t": 70, "b": 60},
-        legend={"traceorder": "normal"},
-    )
+def _error(lo: np.ndarray, value: np.ndarray, hi: np.ndarray) -> dict:
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": np.clip(hi - value, 0.0, None),
+        "arrayminus": np.clip(value - lo, 0.0, None),
+        "color": "#333333",
+        "thickness": 1.2,
+        "width": 4,
+    }
 
 
 def outcome_figure(
@@ -105,16 +65,19 @@ def outcome_figure(
     violent: Sequence[str] | None = None,
     colors: Mapping[str, str] | None = None,
     title: str = "How the crisis ends",
+    labels: Mapping[str, str] | None = None,
+    base_rates: Mapping[str, tuple[float, str]] | None = None,
 ) -> go.Figure:
-    """Bar chart of outcome probabilities with asymmetric interval error bars.
+    """Bar chart of outcome probabilities with their intervals as error bars.
 
     ``summary`` is the frame from :func:`escalation.analysis.outcome_summary`
-    (columns ``outcome, count, probability, lo, hi``); bars keep its row order.
-    Probabilities are shown as percentages on the bars and on hover.  Colours
-    come from ``colors`` or else ``outcome_colors(summary.outcome, violent)``.
-    One trace.
+    (columns ``outcome, count, probability, lo, hi``); bars keep its row order and are
+    labelled with ``labels`` (outcome -> label). Probabilities are printed on the bars.
+    ``base_rates`` (outcome -> ``(share, source)``) adds a marker per recorded base rate
+    beside the model's share. Colours come from ``colors`` or ``outcome_colors``.
     """
     names = [str(o) for o in summary["outcome"]]
+    shown = [label_of(o, labels) for o in names]
     palette = dict(colors) if colors is not None else outcome_colors(names, violent)
     p = summary["probability"].to_numpy(dtype=float)
     lo = summary["lo"].to_numpy(dtype=float)
@@ -124,17 +87,10 @@ def outcome_figure(
     )
     fig = go.Figure(
         go.Bar(
-            x=names,
+            x=shown,
             y=p,
             marker_color=[palette.get(o, "#888888") for o in names],
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": np.clip(hi - p, 0.0, None),
-                "arrayminus": np.clip(p - lo, 0.0, None),
-                "color": "#333333",
-                "thickness": 1.2,
-            },
+            error_y=_error(lo, p, hi),
             text=[f"{v:.1%}" for v in p],
             textposition="outside",
             cliponaxis=False,
@@ -144,12 +100,31 @@ def outcome_figure(
                 "interval %{customdata[0]:.1%} – %{customdata[1]:.1%}<br>"
                 "trials %{customdata[2]}<extra></extra>"
             ),
-            name="probability",
+            name="model",
         )
     )
-    _base_layout(fig, title, 460)
     top = float(np.max(hi)) if hi.size else 1.0
-    fig.update_layout(showlegend=False)
+    rates = {o: v for o, v in (base_rates or {}).items() if o in names}
+    if rates:
+        fig.add_trace(
+            go.Scatter(
+                x=[shown[names.index(o)] for o in rates],
+                y=[share for share, _ in rates.values()],
+                mode="markers+text",
+                marker={"symbol": "line-ew", "size": 34, "line": {"width": 3, "color": "#111"}},
+                text=[f"base rate {share:.0%}" for share, _ in rates.values()],
+                textposition="middle right",
+                customdata=[source for _, source in rates.values()],
+                hovertemplate="<b>%{x}</b><br>base rate %{y:.1%}<br>%{customdata}<extra></extra>",
+                name="base rate (recorded in the scenario)",
+            )
+        )
+        top = max(top, *(share for share, _ in rates.values()))
+    base_layout(fig, title, 460)
+    fig.update_layout(
+        showlegend=bool(rates),
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+    )
     fig.update_xaxes(title_text="outcome")
     fig.update_yaxes(
         title_text="probability (share of trials)",
@@ -159,14 +134,16 @@ def outcome_figure(
     return fig
 
 
-def _timeline_color(
-    name: str, palette: Mapping[str, str], rung_colors: Mapping[str, str], fallback: int
-) -> str:
-    if name in palette:
-        return palette[name]
-    if name in rung_colors:
-        return rung_colors[name]
-    return COOL_COLORS[fallback % len(COOL_COLORS)]
+def _split_rungs(columns: Sequence[str]) -> dict[str | None, list[tuple[str, str]]]:
+    """``rung:`` columns by decider: ``rung:<id>`` (one panel) or ``rung:<decider>:<id>``."""
+    panels: dict[str | None, list[tuple[str, str]]] = {}
+    for column in columns:
+        parts = str(column).split(":")
+        if parts[0] != "rung":
+            continue
+        decider, rung = (None, parts[1]) if len(parts) == 2 else (parts[1], ":".join(parts[2:]))
+        panels.setdefault(decider, []).append((str(column), rung))
+    return panels
 
 
 def timeline_figure(
@@ -174,79 +151,101 @@ def timeline_figure(
     violent: Sequence[str] | None = None,
     colors: Mapping[str, str] | None = None,
     title: str = "Trajectory of the crisis",
+    labels: Mapping[str, str] | None = None,
+    rung_labels: Mapping[str, str] | None = None,
+    rung_outcomes: Mapping[str, str] | None = None,
+    deciders: Mapping[str, str] | None = None,
+    start: datetime.date | None = None,
 ) -> go.Figure:
-    """Stacked shares over time: the crisis state (top) and provisional outcomes (bottom).
+    """Stacked shares over time: where each decider stands, and the provisional outcomes.
 
-    ``timeline`` has a ``day`` column and share columns ``rung:<rung>``,
-    ``ended:<name>`` and ``outcome:<outcome>``.  The top panel stacks the
-    ``ended:`` and ``rung:`` shares (non-violent endings at the bottom, live
-    rungs in ladder order above them, violent endings on top); the bottom
-    panel stacks the ``outcome:`` shares – how the trials would be classified
-    if the horizon were that day.  Colours: outcome names use
-    ``colors``/``outcome_colors`` (built from the ``outcome:`` column order and
-    ``violent``); live rungs that are not outcome names get a grey ramp by
-    ladder position.  One trace per share column.
+    ``timeline`` has a ``day`` column and share columns ``rung:<rung>`` (one decider) or
+    ``rung:<decider>:<rung>`` (several), ``ended:<name>`` and ``outcome:<outcome>``. One panel
+    per decider stacks the ``ended:`` shares and that decider's ``rung:`` shares (peaceful
+    endings at the bottom, live rungs in ladder order, violent endings on top); the last panel
+    stacks the ``outcome:`` shares: how trials would be classified if the horizon were that
+    day. Each panel has its own legend. A live rung that defines an outcome
+    (``rung_outcomes``) takes that outcome's colour; other rungs a grey ramp.
+    ``labels``/``rung_labels``/``deciders`` map outcome names, rung ids and decider keys to
+    labels; ``start`` puts calendar dates on the time axis.
     """
-    rung_cols = [c for c in timeline.columns if str(c).startswith("rung:")]
     ended_cols = [c for c in timeline.columns if str(c).startswith("ended:")]
     outcome_cols = [c for c in timeline.columns if str(c).startswith("outcome:")]
     outcome_names = [str(c).split(":", 1)[1] for c in outcome_cols]
     palette = dict(colors) if colors is not None else outcome_colors(outcome_names, violent)
-    if violent is not None:
-        hot = {str(v) for v in violent}
-    else:
-        hot = {o for o in outcome_names if o in palette and o not in _cool_names(palette)}
-    rung_names = [str(c).split(":", 1)[1] for c in rung_cols]
-    plain_rungs = [r for r in rung_names if r not in palette]
-    rung_colors = dict(zip(plain_rungs, _ramp(NEUTRAL_ANCHORS, len(plain_rungs)), strict=True))
-
+    hot = {str(v) for v in violent} if violent is not None else set(outcome_names[3:])
+    rung_outcomes = dict(rung_outcomes or {})
+    panels = _split_rungs(timeline.columns) or {None: []}
     ended_calm = [c for c in ended_cols if str(c).split(":", 1)[1] not in hot]
     ended_hot = [c for c in ended_cols if str(c).split(":", 1)[1] in hot]
-    state_cols = ended_calm + rung_cols + ended_hot
 
+    titles = []
+    for decider in panels:
+        who = f": {label_of(decider, deciders)}" if decider is not None else ""
+        titles.append(f"Where the crisis stands{who} (live rung, or how it ended)")
+    titles.append("Provisional outcome if the crisis were scored that day")
+    rows = len(titles)
     fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.1,
-        subplot_titles=(
-            "State of the crisis (live rung or how it ended)",
-            "Provisional outcome if the crisis were scored that day",
-        ),
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.09, subplot_titles=titles
     )
-    days = timeline["day"].to_numpy()
-    for i, column in enumerate(state_cols):
-        kind, name = str(column).split(":", 1)
-        label = f"ended: {name}" if kind == "ended" else f"at {name}"
-        fig.add_trace(
-            _area(days, timeline[column], label, _timeline_color(name, palette, rung_colors, i)),
-            row=1,
-            col=1,
+    x, axis_title, hover_x = time_axis(timeline["day"].to_numpy(), start)
+    legends: list[str] = []
+    for row, (_decider, rungs) in enumerate(panels.items(), start=1):
+        legend = "legend" if row == 1 else f"legend{row}"
+        legends.append(legend)
+        plain = [r for _, r in rungs if r not in rung_outcomes and r not in palette]
+        greys = dict(zip(plain, ramp(NEUTRAL_ANCHORS, len(plain)), strict=True))
+        series = [(c, "ended", str(c).split(":", 1)[1]) for c in ended_calm]
+        series += [(c, "rung", r) for c, r in rungs]
+        series += [(c, "ended", str(c).split(":", 1)[1]) for c in ended_hot]
+        for i, (column, kind, name) in enumerate(series):
+            if kind == "ended":
+                label = (
+                    "ended after violence"
+                    if name == "after_violence"
+                    else f"ended: {label_of(name, labels).lower()}"
+                )
+                color = palette.get(name, "#6f4e37" if name == "after_violence" else "#999999")
+            else:
+                label = f"at {label_of(name, rung_labels).lower()}"
+                outcome = rung_outcomes.get(name, name)
+                color = palette.get(outcome) or greys.get(name) or COOL_COLORS[i % 8]
+            trace = _area(x, timeline[column], label, color, hover_x)
+            trace.update(stackgroup=f"state{row}", legend=legend)
+            fig.add_trace(trace, row=row, col=1)
+    legend = f"legend{rows}"
+    legends.append(legend)
+    for column, name in zip(outcome_cols, outcome_names, strict=True):
+        trace = _area(
+            x, timeline[column], label_of(name, labels), palette.get(name, "#999"), hover_x
         )
-        fig.data[-1].update(stackgroup="state", legendgroup="state", legendgrouptitle_text="state")
-    for i, (column, name) in enumerate(zip(outcome_cols, outcome_names, strict=True)):
-        fig.add_trace(
-            _area(days, timeline[column], name, _timeline_color(name, palette, {}, i)),
-            row=2,
-            col=1,
+        trace.update(stackgroup="outcome", legend=legend)
+        fig.add_trace(trace, row=rows, col=1)
+    base_layout(fig, title, 380 * rows + 80)
+    fig.update_layout(hovermode="x unified", margin={"r": 230})
+    for row, name in enumerate(legends, start=1):
+        axis = fig.layout["yaxis" if row == 1 else f"yaxis{row}"]
+        top = axis.domain[1]
+        fig.update_layout(
+            {
+                name: {
+                    "x": 1.02,
+                    "xanchor": "left",
+                    "y": top,
+                    "yanchor": "top",
+                    "traceorder": "reversed",
+                    "font": {"size": 11},
+                }
+            }
         )
-        fig.data[-1].update(
-            stackgroup="outcome", legendgroup="outcome", legendgrouptitle_text="outcome"
-        )
-    _base_layout(fig, title, 760)
-    fig.update_layout(hovermode="x unified", legend={"groupclick": "toggleitem"})
-    fig.update_xaxes(title_text="day of the crisis (days)", row=2, col=1)
+    fig.update_xaxes(title_text=axis_title, row=rows, col=1)
     fig.update_yaxes(title_text="share of trials", tickformat=".0%", range=[0.0, 1.0])
     return fig
 
 
-def _cool_names(palette: Mapping[str, str]) -> set[str]:
-    return {name for name, color in palette.items() if color in COOL_COLORS}
-
-
-def _area(days: np.ndarray, values: pd.Series, name: str, color: str) -> go.Scatter:
+def _area(x, values: pd.Series, name: str, color: str, hover_x: str) -> go.Scatter:
     return go.Scatter(
-        x=days,
+        x=x,
         y=values.to_numpy(dtype=float),
         name=name,
         mode="lines",
@@ -257,21 +256,27 @@ def _area(days: np.ndarray, values: pd.Series, name: str, color: str) -> go.Scat
 
 
 def survival_figure(
-    survival_df: pd.DataFrame, label: str, color: str = "#d73027", title: str | None = None
+    survival_df: pd.DataFrame,
+    label: str,
+    color: str = "#d73027",
+    title: str | None = None,
+    start: datetime.date | None = None,
 ) -> go.Figure:
     """Step curve of the share of trials that have not yet reached ``label``, with its band.
 
     ``survival_df`` is the frame from :func:`escalation.analysis.survival`
     (columns ``day, surviving, lo, hi``).  Three traces: the lower and upper
-    edges of the Wilson band (shaded between them) and the step line.
+    edges of the Wilson band (shaded between them) and the step line. The y axis is fitted to
+    the curve's range, so a curve between 87% and 100% does not look flat.
     """
-    days = survival_df["day"].to_numpy()
-    band = _translucent(color, 0.18)
+    x, axis_title, hover_x = time_axis(survival_df["day"].to_numpy(), start)
+    lo = survival_df["lo"].to_numpy(dtype=float)
+    hi = survival_df["hi"].to_numpy(dtype=float)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=days,
-            y=survival_df["lo"].to_numpy(dtype=float),
+            x=x,
+            y=lo,
             mode="lines",
             line={"width": 0, "shape": "hv", "color": color},
             name="interval (lower)",
@@ -281,99 +286,229 @@ def survival_figure(
     )
     fig.add_trace(
         go.Scatter(
-            x=days,
-            y=survival_df["hi"].to_numpy(dtype=float),
+            x=x,
+            y=hi,
             mode="lines",
             line={"width": 0, "shape": "hv", "color": color},
             fill="tonexty",
-            fillcolor=band,
-            name="confidence band",
+            fillcolor=translucent(color, 0.22),
+            name="95% band",
             hoverinfo="skip",
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=days,
+            x=x,
             y=survival_df["surviving"].to_numpy(dtype=float),
             mode="lines",
             line={"width": 2.2, "shape": "hv", "color": color},
             name=f"not yet {label}",
-            customdata=survival_df[["lo", "hi"]].to_numpy(dtype=float),
+            customdata=np.column_stack([survival_df["day"].to_numpy(), lo, hi]),
             hovertemplate=(
-                "day %{x}<br>not yet reached: %{y:.1%}<br>"
-                "interval %{customdata[0]:.1%} – %{customdata[1]:.1%}<extra></extra>"
+                f"{hover_x} (day %{{customdata[0]}})<br>not yet reached: %{{y:.1%}}<br>"
+                "interval %{customdata[1]:.1%} – %{customdata[2]:.1%}<extra></extra>"
             ),
         )
     )
-    _base_layout(fig, title or f"Share of trials that have not reached {label}", 440)
-    fig.update_xaxes(title_text="day of the crisis (days)")
-    fig.update_yaxes(title_text="probability not yet reached", tickformat=".0%", range=[0, 1.02])
+    base_layout(fig, title or f"Share of trials that have not reached {label}", 440)
+    fig.update_layout(
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"}
+    )
+    fig.update_xaxes(title_text=axis_title)
+    low = float(np.min(lo)) if lo.size else 0.0
+    fig.update_yaxes(
+        title_text="share not yet reached", tickformat=".0%", range=percent_range(low, 1.0)
+    )
     return fig
 
 
-def _translucent(color: str, alpha: float) -> str:
-    r, g, b = (int(v) for v in _hex_to_rgb(color))
-    return f"rgba({r},{g},{b},{alpha})"
+def cumulative_figure(
+    curves: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    title: str = "Chance of having reached each violent rung, by date",
+    start: datetime.date | None = None,
+) -> go.Figure:
+    """P(reached each violent rung or a higher one by each day), with 95% bands.
+
+    ``curves`` is the frame from :func:`escalation.analysis.cumulative_incidence` (columns
+    ``outcome, day, reached, lo, hi``). One line and one band per outcome, in its colour.
+    """
+    names = list(dict.fromkeys(curves["outcome"].astype(str)))
+    palette = dict(colors) if colors is not None else outcome_colors(names, names)
+    fig = go.Figure()
+    top = 0.0
+    for name in names:
+        rows = curves[curves["outcome"].astype(str) == name]
+        x, axis_title, hover_x = time_axis(rows["day"].to_numpy(), start)
+        color = palette.get(name, "#d73027")
+        label = label_of(name, labels)
+        lo = rows["lo"].to_numpy(dtype=float)
+        hi = rows["hi"].to_numpy(dtype=float)
+        top = max(top, float(hi.max(initial=0.0)))
+        fig.add_trace(
+            go.Scatter(
+                x=list(x) + list(x)[::-1],
+                y=np.concatenate([hi, lo[::-1]]),
+                fill="toself",
+                fillcolor=translucent(color, 0.2),
+                line={"width": 0, "shape": "hv"},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=name,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["reached"].to_numpy(dtype=float),
+                mode="lines",
+                line={"width": 2.2, "shape": "hv", "color": color},
+                name=label,
+                legendgroup=name,
+                customdata=np.column_stack([rows["day"].to_numpy(), lo, hi]),
+                hovertemplate=(
+                    f"<b>{label}</b><br>{hover_x} (day %{{customdata[0]}})<br>"
+                    "reached by then: %{y:.1%}<br>"
+                    "interval %{customdata[1]:.1%} – %{customdata[2]:.1%}<extra></extra>"
+                ),
+            )
+        )
+    base_layout(fig, title, 460)
+    fig.update_layout(legend={"title": {"text": "reached, or a higher rung"}})
+    fig.update_xaxes(title_text=axis_title if names else "day of the crisis")
+    fig.update_yaxes(
+        title_text="share of trials (cumulative)",
+        tickformat=".0%",
+        range=[0.0, min(1.0, max(0.02, top * 1.12))],
+    )
+    return fig
+
+
+def _factor_text(row: pd.Series, labels: Mapping[str, str] | None) -> str:
+    name = label_of(str(row["factor"]), labels)
+    if row.get("kind") == "type":
+        return f"{name}: {row['high']} vs {row['low']}"
+    if bool(row.get("within_type", False)):
+        return f"{name} (within type)"
+    return name
 
 
 def drivers_figure(
     drivers_df: pd.DataFrame,
     outcome: str,
     title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    top: int = MAX_DRIVERS,
 ) -> go.Figure:
-    """Tornado chart: how much each parameter's top third raises P(``outcome``).
+    """What drives ``outcome``: the top-minus-bottom-third effect beside the PAWN index.
 
-    ``drivers_df`` is the frame from :func:`escalation.analysis.drivers`.  One
-    horizontal-bar trace of ``difference`` (top third minus bottom third)
-    with asymmetric error bars from ``lo``/``hi``; the largest absolute
-    effect is drawn at the top.  Bars that raise the probability are warm,
-    bars that lower it cool.
+    ``drivers_df`` is the frame from :func:`escalation.analysis.drivers` (older frames with a
+    ``parameter`` column and no PAWN index give the left panel only). Left: the change in
+    P(``outcome``) from a parameter's bottom third to its top third (for a type: from the type
+    where it is rarest to the one where it is likeliest), with its interval as error bars;
+    types are drawn in their own colour. Right: the PAWN index, with the noise floor (a dummy
+    factor) as a dashed line. The ``top`` factors with the largest effects are shown, largest
+    at the top; ``labels`` maps factor columns to labels.
     """
-    frame = drivers_df.copy()
-    order = np.argsort(np.abs(frame["difference"].to_numpy(dtype=float)), kind="stable")
-    frame = frame.iloc[order]  # smallest first: plotly draws the first category at the bottom
+    frame = drivers_df.rename(columns={"parameter": "factor"}).copy()
+    noise = frame[frame.get("kind", pd.Series("", index=frame.index)) == "noise"]
+    frame = frame[frame.get("kind", pd.Series("", index=frame.index)) != "noise"]
+    frame = frame.iloc[np.argsort(-np.abs(frame["difference"].to_numpy(float)), kind="stable")]
+    frame = frame.head(top).iloc[::-1]  # plotly draws the first category at the bottom
+    names = [_factor_text(row, labels) for _, row in frame.iterrows()]
     diff = frame["difference"].to_numpy(dtype=float)
     lo = frame["lo"].to_numpy(dtype=float)
     hi = frame["hi"].to_numpy(dtype=float)
-    extra = [c for c in ("spearman", "p_low", "p_high") if c in frame.columns]
-    custom = np.column_stack([lo, hi] + [frame[c].to_numpy(dtype=float) for c in extra])
-    hover = (
-        "<b>%{y}</b><br>difference %{x:+.1%}<br>"
-        "interval %{customdata[0]:+.1%} – %{customdata[1]:+.1%}"
+    kinds = frame["kind"].tolist() if "kind" in frame else ["parameter"] * len(frame)
+    has_pawn = "pawn" in frame.columns
+    fig = make_subplots(
+        rows=1,
+        cols=2 if has_pawn else 1,
+        shared_yaxes=True,
+        column_widths=[0.62, 0.38] if has_pawn else None,
+        horizontal_spacing=0.03,
+        subplot_titles=(
+            ("Change in probability, top vs bottom third", "Global index (PAWN)")
+            if has_pawn
+            else None
+        ),
     )
-    for i, c in enumerate(extra, start=2):
-        fmt = ".2f" if c == "spearman" else ".1%"
-        hover += f"<br>{c} %{{customdata[{i}]:{fmt}}}"
-    fig = go.Figure(
+    colors = [
+        TYPE_COLOR if k == "type" else (WARM_ANCHORS[2] if d > 0 else COOL_COLORS[0])
+        for k, d in zip(kinds, diff, strict=True)
+    ]
+    custom = np.column_stack(
+        [lo, hi, frame["p_low"].to_numpy(float), frame["p_high"].to_numpy(float)]
+    )
+    fig.add_trace(
         go.Bar(
             x=diff,
-            y=[str(p) for p in frame["parameter"]],
+            y=names,
             orientation="h",
-            marker_color=[WARM_ANCHORS[2] if d > 0 else COOL_COLORS[0] for d in diff],
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": np.clip(hi - diff, 0.0, None),
-                "arrayminus": np.clip(diff - lo, 0.0, None),
-                "color": "#333333",
-                "thickness": 1.2,
-            },
+            marker_color=colors,
+            error_x=_error(lo, diff, hi),
             customdata=custom,
-            hovertemplate=hover + "<extra></extra>",
-            name="difference",
+            text=[f"{d:+.1%}" for d in diff],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=(
+                "<b>%{y}</b><br>change %{x:+.1%} (interval %{customdata[0]:+.1%} – "
+                "%{customdata[1]:+.1%})<br>P low %{customdata[2]:.1%}, "
+                "P high %{customdata[3]:.1%}<extra></extra>"
+            ),
+            name="change in probability",
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    if has_pawn:
+        fig.add_trace(
+            go.Bar(
+                x=frame["pawn"].to_numpy(float),
+                y=names,
+                orientation="h",
+                marker_color=[TYPE_COLOR if k == "type" else "#878787" for k in kinds],
+                hovertemplate="<b>%{y}</b><br>PAWN index %{x:.3f}<extra></extra>",
+                name="PAWN index",
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
         )
-    )
-    _base_layout(
+        if len(noise):
+            floor = float(noise["pawn"].iloc[0])
+            fig.add_vline(
+                x=floor,
+                line={"dash": "dash", "color": "#444", "width": 1.2},
+                annotation_text="noise floor",
+                annotation_position="bottom right",
+                annotation_font_size=11,
+                row=1,
+                col=2,
+            )
+        fig.update_xaxes(title_text="median KS distance", rangemode="tozero", row=1, col=2)
+    span = float(np.max(np.abs(np.concatenate([lo, hi, [0.01]]))))
+    base_layout(
         fig,
-        title or f"What drives {outcome}: P(top third) − P(bottom third)",
-        max(300, 120 + 34 * len(frame)),
+        title or f"What drives {outcome}",
+        max(320, 130 + 30 * len(frame)),
     )
-    fig.update_layout(showlegend=False)
+    fig.update_layout(showlegend=False, margin={"l": 260})
     fig.update_xaxes(
-        title_text=f"change in probability of {outcome} (top vs bottom third)",
+        title_text=f"change in P({outcome})",
         tickformat="+.0%",
         zeroline=True,
         zerolinecolor="#444444",
+        range=[-span * 1.3, span * 1.3],
+        row=1,
+        col=1,
     )
-    fig.update_yaxes(title_text="uncertain parameter", automargin=True)
+    fig.update_yaxes(title_text="factor", automargin=True, row=1, col=1)
     return fig
+
+
+def series_color(index: int) -> str:
+    """The colour of the ``index``-th series that is not an outcome (a scenario, a box)."""
+    return SERIES_COLORS[index % len(SERIES_COLORS)]

@@ -1,10 +1,12 @@
 """A single self-contained HTML report that opens offline.
 
 :func:`write_report` assembles headed figures, tables and plain-language notes
-into one HTML file.  plotly.js is inlined exactly once (with the first
-figure); the page references no network resource at all – no CDN scripts, no
+into one HTML file.  By default plotly.js is inlined exactly once (with the first
+figure); with ``plotly_js="beside"`` it is written once as ``plotly.min.js`` next to the
+page, which loads it by a relative path (lighter folders when there are several pages). Either
+way the page references no network resource at all – no CDN scripts, no
 external stylesheets or fonts.  All caller text is HTML-escaped, tables are
-rendered by pandas with escaping on, and the file is written atomically (a
+rendered by pandas with escaping on, and files are written atomically (a
 temporary file in the same directory, then :func:`os.replace`).
 """
 
@@ -16,15 +18,37 @@ import math
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["PLOTLY_JS", "Section", "render_report", "write_plotly_js", "write_report"]
+
+#: File name of plotly.js when it is written beside the pages.
+PLOTLY_JS = "plotly.min.js"
+
+PlotlyJs = Literal["inline", "beside"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One headed part of a report: a figure, a table or paragraphs (or several), and a note.
+
+    ``level`` 2 is a section, 3 a part of the section above it.
+    """
+
+    heading: str
+    figure: go.Figure | None = None
+    table: pd.DataFrame | None = None
+    text: Sequence[str] = field(default_factory=tuple)
+    note: str | None = None
+    level: int = 2
+
 
 _CSS = """
 body { font-family: Helvetica, Arial, sans-serif; color: #222; margin: 0 auto;
@@ -39,6 +63,10 @@ table.report-table th, table.report-table td { border: 1px solid #ccc; padding: 
 table.report-table th { background: #f3f3f3; text-align: left; }
 table.report-table td { text-align: right; font-variant-numeric: tabular-nums; }
 table.report-table td:first-child { text-align: left; }
+table.report-table.text td { text-align: left; vertical-align: top; max-width: 34em; }
+nav.toc { font-size: 0.95em; margin: 1em 0 0.5em; }
+nav.toc a { margin-right: 1.2em; }
+h3 { font-size: 1.05em; margin-top: 1.6em; }
 """
 
 _MISSING = "—"
@@ -63,12 +91,17 @@ def _format_cell(value: Any) -> str:
 
 
 def _table_html(frame: pd.DataFrame) -> str:
-    """Escaped HTML for ``frame`` with numbers formatted and missing values shown as a dash."""
+    """Escaped HTML for ``frame`` with numbers formatted and missing values shown as a dash.
+
+    A table whose columns are all text is left-aligned throughout.
+    """
     shown = pd.DataFrame(
         {str(col): [_format_cell(v) for v in frame[col].tolist()] for col in frame.columns},
         index=range(len(frame)),
     )
-    return shown.to_html(index=False, escape=True, border=0, classes="report-table")
+    text = all(frame[c].dtype == object or str(frame[c].dtype) == "string" for c in frame)
+    classes = ["report-table", "text"] if text and len(frame.columns) else "report-table"
+    return shown.to_html(index=False, escape=True, border=0, classes=classes)
 
 
 def _unpack(item: Sequence[Any], what: str) -> tuple[str, Any, str | None]:
@@ -86,14 +119,31 @@ def _paragraphs(text: str | Sequence[str] | None, css: str) -> str:
     return "".join(f'<p class="{css}">{html.escape(str(t))}</p>\n' for t in items if str(t))
 
 
+def _figure_html(fig: go.Figure, index: int, plotly_js: PlotlyJs) -> str:
+    return pio.to_html(
+        fig,
+        full_html=False,
+        include_plotlyjs=(index == 0 and plotly_js == "inline"),
+        include_mathjax=False,
+        div_id=f"figure-{index}",
+        default_width="100%",
+        default_height=f"{int(fig.layout.height or 480)}px",
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
 def render_report(
     title: str,
     figures: Sequence[tuple[str, go.Figure] | tuple[str, go.Figure, str]],
     tables: Sequence[tuple[str, pd.DataFrame] | tuple[str, pd.DataFrame, str]] = (),
     notes: Sequence[str] | str = (),
     intro: str | Sequence[str] | None = None,
+    sections: Sequence[Section] = (),
+    plotly_js: PlotlyJs = "inline",
 ) -> str:
     """Return the complete HTML text of the report (see :func:`write_report`)."""
+    if plotly_js not in ("inline", "beside"):
+        raise ValueError(f"plotly_js must be 'inline' or 'beside', not {plotly_js!r}")
     figure_items = [_unpack(item, "figure") for item in figures]
     table_items = [_unpack(item, "table") for item in tables]
     intro_text: list[str] = []
@@ -109,8 +159,18 @@ def render_report(
             )
     if intro is not None:
         intro_text[:0] = [intro] if isinstance(intro, str) else [str(t) for t in intro]
+    for i, (heading, fig, note) in enumerate(figure_items):
+        if note is None and i < len(figure_notes):
+            note = figure_notes[i]
+        figure_items[i] = (heading, fig, note)
+    ordered = [Section(h, figure=f, note=n) for h, f, n in figure_items]
+    for heading, frame, note in table_items:
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"table {heading!r} is not a pandas DataFrame")
+        ordered.append(Section(heading, table=frame, note=note))
+    ordered += list(sections)
 
-    parts = [
+    head = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -118,34 +178,36 @@ def render_report(
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(str(title))}</title>",
         f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{html.escape(str(title))}</h1>",
-        _paragraphs(intro_text, "intro"),
     ]
-    for i, (heading, fig, note) in enumerate(figure_items):
-        if note is None and i < len(figure_notes):
-            note = figure_notes[i]
-        div = pio.to_html(
-            fig,
-            full_html=False,
-            include_plotlyjs=(i == 0),
-            include_mathjax=False,
-            div_id=f"figure-{i}",
-            default_width="100%",
-            default_height=f"{int(fig.layout.height or 480)}px",
-            config={"displaylogo": False, "responsive": True},
+    if plotly_js == "beside":
+        head.append(f'<script src="{PLOTLY_JS}" charset="utf-8"></script>')
+    parts = [*head, "</head>", "<body>", f"<h1>{html.escape(str(title))}</h1>"]
+    parts.append(_paragraphs(intro_text, "intro"))
+    top = [s for s in ordered if s.level == 2]
+    if len(top) > 4:
+        links = "".join(
+            f'<a href="#section-{i}">{html.escape(s.heading)}</a>'
+            for i, s in enumerate(ordered)
+            if s.level == 2
         )
-        parts.append(f'<section class="figure">\n<h2>{html.escape(heading)}</h2>')
-        parts.append(f"<figure>{div}</figure>")
-        parts.append(_paragraphs(note, "note"))
-        parts.append("</section>")
-    for heading, frame, note in table_items:
-        if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"table {heading!r} is not a pandas DataFrame")
-        parts.append(f'<section class="table">\n<h2>{html.escape(heading)}</h2>')
-        parts.append(_table_html(frame))
-        parts.append(_paragraphs(note, "note"))
+        parts.append(f'<nav class="toc">{links}</nav>')
+    figure_index = 0
+    for i, section in enumerate(ordered):
+        tag = "h2" if section.level <= 2 else "h3"
+        parts.append(
+            f'<section class="part" id="section-{i}">\n'
+            f"<{tag}>{html.escape(section.heading)}</{tag}>"
+        )
+        parts.append(_paragraphs(list(section.text), "note"))
+        if section.figure is not None:
+            div = _figure_html(section.figure, figure_index, plotly_js)
+            figure_index += 1
+            parts.append(f"<figure>{div}</figure>")
+        if section.table is not None:
+            if not isinstance(section.table, pd.DataFrame):
+                raise TypeError(f"table {section.heading!r} is not a pandas DataFrame")
+            parts.append(_table_html(section.table))
+        parts.append(_paragraphs(section.note, "note"))
         parts.append("</section>")
     parts += ["</body>", "</html>", ""]
     return "\n".join(p for p in parts if p is not None)
@@ -158,6 +220,8 @@ def write_report(
     tables: Sequence[tuple[str, pd.DataFrame] | tuple[str, pd.DataFrame, str]] = (),
     notes: Sequence[str] | str = (),
     intro: str | Sequence[str] | None = None,
+    sections: Sequence[Section] = (),
+    plotly_js: PlotlyJs = "inline",
 ) -> Path:
     """Write one self-contained, offline HTML report to ``path`` and return the path.
 
@@ -172,6 +236,10 @@ def write_report(
       report-level paragraph shown under the title.
     * ``intro`` – optional paragraph(s) shown under the title, before any
       string ``notes``.
+    * ``sections`` – further :class:`Section` parts, after the figures and tables.
+    * ``plotly_js`` – ``"inline"`` (default: one self-contained file) or ``"beside"``:
+      ``plotly.min.js`` is written once next to the page (if not already there) and loaded
+      from it by a relative path.
 
     plotly.js is inlined once, with the first figure; the page makes no
     network requests.  Title, headings and notes are HTML-escaped.  The file
@@ -181,7 +249,25 @@ def write_report(
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = render_report(title, figures, tables, notes, intro)
+    text = render_report(title, figures, tables, notes, intro, sections, plotly_js)
+    if plotly_js == "beside":
+        write_plotly_js(target.parent)
+    _atomic_write(target, text)
+    return target
+
+
+def write_plotly_js(folder: str | os.PathLike[str]) -> Path:
+    """Write ``plotly.min.js`` (the installed plotly's) into ``folder`` unless it is there."""
+    from plotly.offline import get_plotlyjs
+
+    target = Path(folder) / PLOTLY_JS
+    if not target.exists():
+        _atomic_write(target, get_plotlyjs())
+    return target
+
+
+def _atomic_write(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` through a temporary file and :func:`os.replace`."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         # mkstemp creates the file private (0600); give the report ordinary permissions.
@@ -196,4 +282,3 @@ def write_report(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    return target

@@ -2,11 +2,13 @@
 
 :func:`assemble` turns block results into one table of trials (inputs beside outcomes, one row
 per trial, EMA-Workbench style) and one timeline. :class:`RunResult` computes summaries on
-demand and writes the five output files into a folder that appears only once complete.
+demand and writes the five output files into a folder that appears only once complete; its
+figures and report are built by :mod:`escalation.engine.run_report`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,9 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation import analysis, charts
+from escalation import analysis
+from escalation.engine import run_report
 from escalation.engine.folders import OutputError as OutputError  # where it was defined
 from escalation.engine.folders import write_folder
+from escalation.engine.labels import Labels, UnknownOutcome
 from escalation.model.plan import Plan
 from escalation.model.records import BlockResult, RecordSpec, record_specs
 from escalation.model.tally import timeline_columns
@@ -96,6 +100,15 @@ class RunResult:
     info: dict[str, Any] = field(default_factory=dict)
     level: float = 0.95
 
+    def __post_init__(self) -> None:
+        self._drivers: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return run_report.short_repr(self)
+
+    def _repr_html_(self) -> str:
+        return run_report.html_repr(self)
+
     @property
     def outcomes(self) -> list[str]:
         """Outcome classes in report order."""
@@ -105,6 +118,11 @@ class RunResult:
     def violent(self) -> list[str]:
         """Violent outcome classes, least severe first."""
         return self.scenario.violent_outcomes
+
+    @cached_property
+    def labels(self) -> Labels:
+        """Labels of the scenario's outcomes, rungs, parameters and types, for people."""
+        return Labels.from_scenario(self.scenario, self.parameters)
 
     @property
     def focus(self) -> str | None:
@@ -117,6 +135,18 @@ class RunResult:
         ranked = [name for name in self.violent if name in chosen]
         return ranked[-1] if ranked else (self.violent[-1] if self.violent else None)
 
+    def outcome_name(self, outcome: str | None = None) -> str:
+        """The outcome name ``outcome`` means (a name or a printed label; default: the focus).
+
+        Several outcomes joined with ``+`` stay joined. Raises :class:`ValueError`
+        (:class:`~escalation.engine.labels.UnknownOutcome`) naming the scenario's outcomes.
+        """
+        if outcome is None:
+            if self.focus is None:
+                raise UnknownOutcome("this scenario has no violent outcome; name an outcome")
+            return self.focus
+        return self.labels.resolve_outcome(outcome, self.outcomes)
+
     @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per outcome: count, probability and its Wilson interval."""
@@ -127,87 +157,92 @@ class RunResult:
         """One row per violent outcome: how many trials reached it, the median day, interval."""
         return analysis.timing_summary(self.trials, self.violent, self.level)
 
+    @property
+    def type_columns(self) -> list[str]:
+        """The trials table's type columns that hold more than one type."""
+        return [c for c in analysis.type_columns(self.trials) if self.trials[c].nunique() > 1]
+
+    @property
+    def varying_parameters(self) -> list[str]:
+        """Parameter columns that are not the same in every trial."""
+        return [p for p in self.parameters if self.trials[p].nunique() > 1]
+
+    def overridden(self) -> list[str]:
+        """Parameters whose columns hold values *after* a type's override (measured within type).
+
+        A table with the single ``type`` column records parameters after the challenger's
+        type overrides; one with ``type:<decider>`` columns records them as drawn, and then
+        no parameter needs to be measured within type.
+        """
+        if "type" not in self.trials.columns:
+            return []
+        return sorted(
+            {name for kind in self.scenario.challenger.types.values() for name in kind.overrides}
+        )
+
     def drivers(self, outcome: str | None = None) -> pd.DataFrame:
-        """Which uncertain parameters move the chance of ``outcome`` (default: the focus)."""
-        outcome = outcome or self.focus
-        varying = [p for p in self.parameters if self.trials[p].nunique() > 1]
-        return analysis.drivers(self.trials, varying, outcome, self.level)
+        """Which types and uncertain parameters move the chance of ``outcome``.
+
+        ``outcome`` is an outcome's name or its printed label (``"Full-scale invasion"``),
+        default the focus; an unknown outcome raises :class:`ValueError`. See
+        :func:`escalation.analysis.drivers` for the columns.
+        """
+        name = self.outcome_name(outcome)
+        if name not in self._drivers:
+            self._drivers[name] = analysis.drivers(
+                self.trials,
+                self.varying_parameters,
+                name.split("+"),
+                self.level,
+                types=self.type_columns,
+                within_type=self.overridden(),
+                seed=int(self.info.get("seed", 0) or 0),
+            )
+        return self._drivers[name]
+
+    def by_type(self, type_column: str | None = None) -> pd.DataFrame:
+        """P(outcome | type) with intervals for each type (default: the first type column)."""
+        columns = self.type_columns
+        column = type_column or (columns[0] if columns else None)
+        if column is None:
+            raise ValueError("this run has no private types")
+        return analysis.type_outcomes(self.trials, column, self.outcomes, self.level)
 
     def survival(self, outcome: str | None = None) -> pd.DataFrame:
-        """Share of trials that have not reached ``outcome`` by each day."""
-        outcome = outcome or self.focus
-        return analysis.survival(self.trials, f"day_{outcome}", self.scenario.horizon, self.level)
+        """Share of trials that have not reached ``outcome`` (a violent outcome) by each day."""
+        name = self.outcome_name(outcome)
+        if name not in self.violent:
+            raise UnknownOutcome(f"'{outcome}' is not a violent outcome: it has no first day")
+        return analysis.survival(self.trials, f"day_{name}", self.scenario.horizon, self.level)
+
+    def cumulative(self) -> pd.DataFrame:
+        """P(reached each violent outcome's rung, or a higher one, by each day)."""
+        return analysis.cumulative_incidence(
+            self.trials, self.violent, self.scenario.horizon, self.level
+        )
 
     def figures(self) -> dict[str, Any]:
         """The report's plotly figures by name."""
-        colors = charts.outcome_colors(self.outcomes, self.violent)
-        figures = {
-            "outcomes": charts.outcome_figure(self.summary, self.violent, colors),
-            "timeline": charts.timeline_figure(self.timeline, self.violent, colors),
-        }
-        if self.focus:
-            label = self.focus.replace("_", " ")
-            figures["survival"] = charts.survival_figure(
-                self.survival(), label, colors.get(self.focus, "#d73027")
-            )
-            figures["drivers"] = charts.drivers_figure(self.drivers(), self.focus)
-        return figures
+        return run_report.run_figures(self)
 
-    def write(self, out: str | Path, overwrite: bool = False) -> Path:
-        """Write the five files into ``out``, atomically: all of them or nothing."""
-        return write_folder(out, self._write_files, overwrite=overwrite)
+    def write(self, out: str | Path, overwrite: bool = False, plotly_js: str = "inline") -> Path:
+        """Write the five files into ``out``, atomically: all of them or nothing.
 
-    def _write_files(self, folder: Path) -> None:
+        ``plotly_js="beside"`` writes plotly.js once as ``plotly.min.js`` next to the report
+        instead of inside it (a lighter folder; the default is one self-contained file).
+        """
+        write = self._write_files
+        if plotly_js != "inline":
+            write = functools.partial(self._write_files, plotly_js=plotly_js)
+        return write_folder(out, write, overwrite=overwrite)
+
+    def _write_files(self, folder: Path, plotly_js: str = "inline") -> None:
         self.trials.to_parquet(folder / "trials.parquet", index=False)
         self.timeline.to_csv(folder / "timeline.csv", index=False, float_format="%.6g")
         self.summary.to_csv(folder / "summary.csv", index=False, float_format="%.6g")
         (folder / "run.json").write_text(json.dumps(self.info, indent=2, default=str) + "\n")
-        self.write_report(folder / "report.html")
+        self.write_report(folder / "report.html", plotly_js)
 
-    def write_report(self, path: str | Path) -> Path:
-        """Write the self-contained HTML report."""
-        figures = self.figures()
-        focus = (self.focus or "").replace("_", " ")
-        n = len(self.trials)
-        items = [
-            (
-                "How the crisis ends",
-                figures["outcomes"],
-                f"Share of {n:,} trials ending in each outcome, with 95% Wilson intervals "
-                "(the Monte Carlo uncertainty, not the uncertainty of the model itself).",
-            ),
-            (
-                "The crisis over time",
-                figures["timeline"],
-                "Top: where live trials stand on the ladder each day, and the shares that have "
-                "ended. Bottom: how trials would be classified if the horizon were that day.",
-            ),
-        ]
-        if "survival" in figures:
-            items.append(
-                (
-                    f"Days without {focus}",
-                    figures["survival"],
-                    f"Share of trials that have not reached {focus} by each day, with a 95% band.",
-                )
-            )
-            items.append(
-                (
-                    f"What drives {focus}",
-                    figures["drivers"],
-                    f"P({focus}) among trials in the top third of each uncertain parameter minus "
-                    "the bottom third, with 95% intervals. Associations in the model, not causes "
-                    "in the world.",
-                )
-            )
-        tables = [("Outcomes", self.summary), ("Timing of violent outcomes", self.timing)]
-        scenario = self.scenario
-        intro = (
-            f"{scenario.title or scenario.name}. {n:,} trials, seed {self.info.get('seed')}, "
-            f"horizon {scenario.horizon} days"
-            + (f" from {scenario.date.isoformat()}" if scenario.date else "")
-            + "."
-        )
-        return charts.write_report(
-            path, f"escalation: {scenario.name}", items, tables=tables, intro=intro
-        )
+    def write_report(self, path: str | Path, plotly_js: str = "inline") -> Path:
+        """Write the HTML report (self-contained unless ``plotly_js="beside"``)."""
+        return run_report.write_run_report(self, path, plotly_js)

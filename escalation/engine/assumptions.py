@@ -1,0 +1,170 @@
+"""What a result assumes, as tables a report prints: the scenario's facts, parameters, types,
+outcomes, references and base rates, and what differs between two scenarios.
+
+Every table is a small DataFrame of text, built from the scenario as loaded (the same content
+that its hash covers), so a report states exactly the assumptions its numbers came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from escalation.engine.labels import DIPLOMATIC_DEFINITIONS, Labels, sentence_case
+from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Parameter, Scenario
+
+
+def distribution_text(parameter: Parameter) -> str:
+    """A parameter's distribution as written: ``beta(2, 5)``, or its path of points."""
+    if parameter.path is None:
+        return str(parameter.dist)
+    points = "; ".join(f"day {day}: {value}" for day, value in parameter.path)
+    return f"{points} ({parameter.interpolate})"
+
+
+def scenario_facts(scenario: Scenario, info: Mapping[str, Any]) -> pd.DataFrame:
+    """Title, description, date, package version, scenario hash, seed, trials, horizon."""
+    versions = info.get("versions") or {}
+    rows = [
+        ("title", scenario.title or scenario.name),
+        ("name", scenario.name),
+        ("description", " ".join(scenario.description.split())),
+        ("date (day 0)", scenario.date.isoformat() if scenario.date else "not given"),
+        ("horizon", f"{scenario.horizon} days"),
+        ("trials", f"{int(info.get('trials', scenario.trials)):,}"),
+        ("seed", str(info.get("seed", scenario.seed))),
+        ("scenario hash (SHA-256)", str(info.get("scenario_hash", ""))),
+        ("scenario file", str(info.get("source") or "—")),
+        ("escalation version", str(versions.get("escalation", "—"))),
+        ("run at (UTC)", str(info.get("created", "—"))),
+    ]
+    return pd.DataFrame(rows, columns=["", "value"])
+
+
+def parameter_table(scenario: Scenario) -> pd.DataFrame:
+    """Every parameter: its description, distribution (or path) and source."""
+    rows = [
+        (name, " ".join(p.description.split()), distribution_text(p), " ".join(p.source.split()))
+        for name, p in scenario.parameters.items()
+    ]
+    return pd.DataFrame(rows, columns=["parameter", "description", "distribution", "source"])
+
+
+def type_table(scenario: Scenario) -> pd.DataFrame:
+    """The challenger's private types: prior, overrides, description and source."""
+    rows = []
+    for name, kind in scenario.challenger.types.items():
+        overrides = ", ".join(f"{k} = {v}" for k, v in kind.overrides.items()) or "none"
+        rows.append(
+            (name, str(kind.prior), overrides, " ".join(kind.description.split()), kind.source)
+        )
+    return pd.DataFrame(rows, columns=["type", "prior", "overrides", "description", "source"])
+
+
+def outcome_definitions(scenario: Scenario, labels: Labels) -> pd.DataFrame:
+    """Each outcome class: its label and what puts a trial in it."""
+    rows = []
+    for name in scenario.outcomes:
+        if name in DIPLOMATIC_OUTCOMES:
+            definition = DIPLOMATIC_DEFINITIONS[name]
+        else:
+            rungs = [r for r in scenario.ladder if r.outcome == name]
+            first = rungs[0] if rungs else None
+            definition = (
+                f"reached the rung '{labels.rung(first.id)}' or a higher one"
+                + (" (ends the trial)" if first is not None and first.absorbing else "")
+                if first is not None
+                else "a violent outcome"
+            )
+        rows.append((labels.outcome(name), name, definition))
+    return pd.DataFrame(rows, columns=["outcome", "name", "a trial ends here when it"])
+
+
+def references_table(scenario: Scenario) -> pd.DataFrame:
+    """The scenario's references, by the key its sources cite them with."""
+    return pd.DataFrame(
+        [(f"[{key}]", " ".join(str(text).split())) for key, text in scenario.references.items()],
+        columns=["key", "reference"],
+    )
+
+
+def base_rates(scenario: Scenario) -> dict[str, tuple[float, str]]:
+    """Base rates the scenario records, as ``outcome -> (share, source)``.
+
+    Read from an optional ``base_rates`` mapping of the scenario (outcome -> ``{share,
+    source}``); a scenario without one records none, and the report then shows none.
+    """
+    found: dict[str, tuple[float, str]] = {}
+    recorded = getattr(scenario, "base_rates", None) or {}
+    for outcome, entry in dict(recorded).items():
+        share = entry.get("share") if isinstance(entry, Mapping) else getattr(entry, "share", None)
+        if share is None:
+            continue
+        source = (
+            entry.get("source", "") if isinstance(entry, Mapping) else getattr(entry, "source", "")
+        )
+        found[str(outcome)] = (float(share), str(source))
+    return found
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings and lists as ``{dotted.path: leaf}``."""
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Mapping) for v in value):
+        out = {}
+        for i, item in enumerate(value):
+            key = item.get("id", i) if isinstance(item, Mapping) else i
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: value}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value)
+    return " ".join(str(value).split())
+
+
+#: Fields that say what a scenario is called or documents, not what it assumes.
+_DOCUMENTATION = ("name", "title", "description", "references", "source", "label", "text")
+
+
+def scenario_differences(first: Scenario, other: Scenario) -> pd.DataFrame:
+    """What differs between two scenarios: one row per changed, added or removed field.
+
+    Columns ``section`` (parameters, policies, ladder, ...), ``item`` (the parameter, policy or
+    rung), ``field`` (the path within it), ``first`` and ``this`` (the values; "—" where
+    absent). Documentation (names, titles, descriptions, sources, labels) is left out: it
+    changes no number.
+    """
+    a = first.model_dump(mode="json", exclude_defaults=False)
+    b = other.model_dump(mode="json", exclude_defaults=False)
+    rows = []
+    for section in dict.fromkeys([*a, *b]):
+        if section in _DOCUMENTATION:
+            continue
+        left, right = _flatten(a.get(section), ""), _flatten(b.get(section), "")
+        for path in dict.fromkeys([*left, *right]):
+            if path.rsplit(".", 1)[-1] in _DOCUMENTATION:
+                continue
+            x, y = left.get(path, None), right.get(path, None)
+            if x == y:
+                continue
+            item, _, rest = path.partition(".")
+            if not path:
+                item, rest = section, ""
+            rows.append((section, item, rest, _shown(x), _shown(y)))
+    return pd.DataFrame(rows, columns=["section", "item", "field", "first", "this"])
+
+
+def describe_outcome(name: str, labels: Labels) -> str:
+    """An outcome's label in running text: ``full-scale invasion``."""
+    return sentence_case(labels.outcome(name))

@@ -1,0 +1,159 @@
+"""Human labels for a scenario's outcomes, rungs, parameters and types, and outcome look-up.
+
+Charts and reports never print an identifier such as ``full_scale_invasion``: they print the
+ladder's ``label`` of the rung that defines the outcome ("Full-scale invasion"), and plain
+words for everything else. :class:`Labels` is built once from a scenario and handed to the
+charts as plain mappings, so that the charts need not read the scenario.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from escalation.charts.style import humanize
+from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Scenario
+
+#: Labels of the endings the engine defines itself.
+DIPLOMATIC_LABELS = {
+    "settlement": "Settlement",
+    "stand_down": "Stand-down",
+    "frozen_standoff": "Frozen standoff",
+}
+
+#: What each of the engine's own endings means (the ladder defines the violent ones).
+DIPLOMATIC_DEFINITIONS = {
+    "settlement": "ended before any violent rung, with some share of the demands granted",
+    "stand_down": "ended before any violent rung, with none of the demands granted",
+    "frozen_standoff": "still live at the horizon without having reached a violent rung",
+}
+
+
+def sentence_case(label: str) -> str:
+    """``label`` with its first letter in lower case, unless it starts an acronym."""
+    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def title_case(label: str) -> str:
+    """``label`` with its first letter in upper case."""
+    return label[:1].upper() + label[1:]
+
+
+def normalized(text: str) -> str:
+    """Lower case, with hyphens, underscores and runs of spaces as one space (for look-ups)."""
+    return re.sub(r"[-_\s]+", " ", str(text)).strip().lower()
+
+
+class UnknownOutcome(ValueError):
+    """An outcome name or label that the scenario does not define."""
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Labels of one scenario's names, as plain mappings the charts can take.
+
+    Attributes:
+        outcomes: outcome name -> label ("Full-scale invasion").
+        rungs: rung id -> label.
+        rung_outcomes: rung id -> the outcome it defines (violent rungs only).
+        parameters: parameter column -> label (path points get their day or date).
+        actors: actor key -> display name.
+        start: the scenario's date (day 0), if it has one.
+    """
+
+    outcomes: Mapping[str, str] = field(default_factory=dict)
+    rungs: Mapping[str, str] = field(default_factory=dict)
+    rung_outcomes: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    actors: Mapping[str, str] = field(default_factory=dict)
+    start: datetime.date | None = None
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, columns: Iterable[str] = ()) -> Labels:
+        """Labels of a scenario; ``columns`` adds the parameter columns of a trials table."""
+        outcomes = {
+            name: DIPLOMATIC_LABELS.get(name, humanize(name)) for name in DIPLOMATIC_OUTCOMES
+        }
+        rungs, rung_outcomes = {}, {}
+        for rung in scenario.ladder:
+            rungs[rung.id] = rung.label or title_case(humanize(rung.id))
+            if rung.outcome:
+                rung_outcomes[rung.id] = rung.outcome
+                outcomes.setdefault(rung.outcome, rung.label or title_case(humanize(rung.outcome)))
+        for name in scenario.outcomes:
+            outcomes.setdefault(name, title_case(humanize(name)))
+        labels = cls(
+            outcomes=outcomes,
+            rungs=rungs,
+            rung_outcomes=rung_outcomes,
+            actors={key: actor.name for key, actor in scenario.actors.items()},
+            start=scenario.date,
+        )
+        parameters = {name: labels.parameter(name) for name in [*scenario.parameters, *columns]}
+        return cls(
+            outcomes=outcomes,
+            rungs=rungs,
+            rung_outcomes=rung_outcomes,
+            parameters=parameters,
+            actors=labels.actors,
+            start=scenario.date,
+        )
+
+    def outcome(self, name: str) -> str:
+        """The label of an outcome (its rung's label), or plain words from its name."""
+        return self.outcomes.get(name) or title_case(humanize(name))
+
+    def rung(self, rung_id: str) -> str:
+        """The label of a rung."""
+        return self.rungs.get(rung_id) or title_case(humanize(rung_id))
+
+    def date(self, day: int) -> str:
+        """Day ``day`` as a calendar date (``1 Feb 2022``), or ``day N`` without a start date."""
+        if self.start is None:
+            return f"day {int(day)}"
+        when = self.start + datetime.timedelta(days=int(day))
+        return f"{when.day} {when:%b %Y}"
+
+    def parameter(self, column: str) -> str:
+        """The label of a parameter column; a path point ``name@day`` names its date."""
+        if column in self.parameters:
+            return self.parameters[column]
+        name, _, day = str(column).partition("@")
+        text = humanize(name)
+        return f"{text} ({self.date(int(day))})" if day.isdigit() else text
+
+    def factor(self, column: str) -> str:
+        """The label of a driver: a parameter, or a type column (``type``, ``type:<actor>``)."""
+        if column == "type":
+            return "challenger type"
+        if column.startswith("type:"):
+            actor = column.split(":", 1)[1]
+            return f"type of {self.actors.get(actor, humanize(actor))}"
+        return self.parameter(column)
+
+    def resolve_outcome(self, text: str, known: Iterable[str]) -> str:
+        """The outcome name that ``text`` means: a name or a label, in any case or spacing.
+
+        Several outcomes may be joined with ``+`` (``settlement+stand_down``); the names are
+        then returned joined the same way. Raises :class:`UnknownOutcome` listing the outcomes.
+        """
+        names = list(known)
+        parts = [p for p in str(text).split("+")] if "+" in str(text) else [str(text)]
+        lookup: dict[str, str] = {}
+        for name in names:
+            for key in (name, self.outcome(name), humanize(name)):
+                lookup.setdefault(normalized(key), name)
+        found = []
+        for part in parts:
+            key = normalized(part)
+            if key not in lookup:
+                shown = ", ".join(f"{n} ({self.outcome(n)})" for n in names)
+                raise UnknownOutcome(
+                    f"'{part.strip()}' is not an outcome; the outcomes are {shown}"
+                )
+            found.append(lookup[key])
+        return "+".join(found)
