@@ -12,12 +12,15 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from escalation.analysis import (
+    DUMMY,
+    cumulative_incidence,
     drivers,
     median_day,
     newcombe_difference,
     outcome_summary,
     survival,
     timing_summary,
+    type_outcomes,
     wilson_interval,
 )
 
@@ -244,21 +247,42 @@ def _planted(n: int = 3000, seed: int = 11) -> pd.DataFrame:
     )
 
 
+COLUMNS = [
+    "factor",
+    "kind",
+    "within_type",
+    "low",
+    "high",
+    "p_low",
+    "p_high",
+    "difference",
+    "lo",
+    "hi",
+    "spearman",
+    "pawn",
+]
+
+
+def _factors(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["kind"] != "noise"]
+
+
 def test_drivers_detects_planted_driver() -> None:
     trials = _planted()
     params = ["us_follow_through", "noise", "russia_stake", "constant"]
     d = drivers(trials, params, "full_scale_invasion")
-    assert list(d.columns) == ["parameter", "spearman", "p_low", "p_high", "difference", "lo", "hi"]
-    assert d.loc[0, "parameter"] == "russia_stake"
+    assert list(d.columns) == COLUMNS
+    assert d.loc[0, "factor"] == "russia_stake" and d.loc[0, "kind"] == "parameter"
     top = d.iloc[0]
     assert top["difference"] == pytest.approx(0.4, abs=0.06)  # 0.6 * (5/6 - 1/6)
     assert top["lo"] > 0.3 and top["spearman"] > 0.3
     assert top["difference"] == pytest.approx(top["p_high"] - top["p_low"])
+    assert top["low"].startswith("≤") and top["high"].startswith("≥")
     for name in ("us_follow_through", "noise"):
-        row = d[d["parameter"] == name].iloc[0]
+        row = d[d["factor"] == name].iloc[0]
         assert abs(row["difference"]) < 0.06 and abs(row["spearman"]) < 0.06
         assert row["lo"] <= 0.0 <= row["hi"]
-    const = d[d["parameter"] == "constant"].iloc[0]
+    const = d[d["factor"] == "constant"].iloc[0]
     assert (const["spearman"], const["difference"], const["lo"], const["hi"]) == (0, 0, 0, 0)
     assert (
         const["p_low"]
@@ -266,7 +290,19 @@ def test_drivers_detects_planted_driver() -> None:
         == pytest.approx((trials["outcome"] == "full_scale_invasion").mean())
     )
     assert not d.isna().any().any()
-    assert (np.abs(d["difference"]).diff().dropna() <= 0).all()
+    assert (np.abs(_factors(d)["difference"]).diff().dropna() <= 0).all()
+    assert d.iloc[-1]["factor"] == DUMMY and d.iloc[-1]["kind"] == "noise"
+
+
+def test_pawn_ranks_the_planted_driver_above_the_noise_floor() -> None:
+    trials = _planted(n=6000)
+    d = drivers(trials, ["us_follow_through", "noise", "russia_stake"], "full_scale_invasion")
+    pawn = d.set_index("factor")["pawn"]
+    floor = pawn[DUMMY]
+    # The planted driver moves P(outcome) across its slices by up to 0.3; PAWN's median
+    # slice distance is about 0.15 against a noise floor of a few hundredths.
+    assert pawn["russia_stake"] > 0.1 > 3 * floor
+    assert pawn["noise"] < 0.05 and pawn["us_follow_through"] < 0.05
 
 
 def test_drivers_degenerate_inputs_have_no_nan() -> None:
@@ -288,3 +324,90 @@ def test_drivers_discrete_parameter() -> None:
     row = drivers(trials, ["flag"], "war").iloc[0]
     assert row["difference"] == pytest.approx(0.4, abs=0.08)
     assert row["lo"] <= row["difference"] <= row["hi"]
+
+
+def _typed(n: int = 20_000, seed: int = 3, column: str = "type") -> pd.DataFrame:
+    """Two private types; 'cost' is overridden by the resolved type (as the legacy table
+    records it): coercers draw it from [0.3, 1.2] and it lowers P(war) a little; resolved
+    challengers replace it by a value from [0.05, 0.3] that does nothing, and they go to war
+    far more often. 'drawn_cost' is the value as drawn, before the override."""
+    rng = np.random.default_rng(seed)
+    resolved = rng.random(n) < 0.25
+    drawn = rng.uniform(0.3, 1.2, n)
+    override = rng.uniform(0.05, 0.3, n)
+    cost = np.where(resolved, override, drawn)
+    p = np.where(resolved, 0.45, 0.08 - 0.06 * (drawn - 0.3) / 0.9)
+    war = rng.random(n) < p
+    return pd.DataFrame(
+        {
+            column: pd.Categorical(
+                np.where(resolved, "resolved", "coercer"), categories=["coercer", "resolved"]
+            ),
+            "cost": cost,
+            "drawn_cost": drawn,
+            "noise": rng.random(n),
+            "outcome": np.where(war, "war", "peace"),
+        }
+    )
+
+
+def test_a_parameter_that_stands_in_for_the_type_does_not_outrank_it() -> None:
+    trials = _typed()
+    # Today's error: without the type as a factor, the overridden column looks like the top
+    # driver, at about -37 points (it mostly tells resolved from coercer trials).
+    naive = drivers(trials, ["cost", "noise"], "war", types=[], pawn=False)
+    assert naive.iloc[0]["factor"] == "cost" and naive.iloc[0]["difference"] < -0.3
+    # The type is a factor; the overridden column is measured within type.
+    right = drivers(trials, ["cost", "noise"], "war", within_type=["cost"])
+    table = _factors(right).set_index("factor")
+    assert right.iloc[0]["factor"] == "type"
+    assert (table.loc["type", "low"], table.loc["type", "high"]) == ("coercer", "resolved")
+    # P(war | resolved) - P(war | coercer) = 0.45 - 0.05 = 0.40.
+    assert table.loc["type", "difference"] == pytest.approx(0.40, abs=0.03)
+    assert abs(table.loc["cost", "difference"]) < table.loc["type", "difference"] / 4
+    assert table.loc["cost", "within_type"]
+    assert table.loc["type", "pawn"] > table.loc["cost", "pawn"]
+    # Within type the cost's effect is the coercers' (top vs bottom third: about -0.04)
+    # weighted by their share (0.75); the resolved stratum adds nothing: about -0.03.
+    expected = 0.75 * -0.06 * (2 / 3)
+    assert table.loc["cost", "lo"] <= expected <= table.loc["cost", "hi"]
+
+
+def test_values_as_drawn_need_no_stratum_and_types_are_named_per_decider() -> None:
+    trials = _typed(column="type:red")
+    d = drivers(trials, ["drawn_cost", "noise"], "war")
+    table = _factors(d).set_index("factor")
+    assert d.iloc[0]["factor"] == "type:red" and d.iloc[0]["kind"] == "type"
+    # As drawn, the cost only acts on the 75% coercers: about 0.75 * -0.04 = -0.03.
+    row = table.loc["drawn_cost"]
+    assert not row["within_type"]
+    assert row["lo"] <= 0.75 * -0.06 * (2 / 3) <= row["hi"] < 0
+
+
+def test_type_outcomes_gives_each_types_shares() -> None:
+    trials = _typed()
+    table = type_outcomes(trials, "type", ["peace", "war"])
+    assert list(table["type"].unique()) == ["coercer", "resolved"]
+    resolved = table[(table["type"] == "resolved") & (table["outcome"] == "war")].iloc[0]
+    n = int(resolved["trials"])
+    assert resolved["share"] == pytest.approx(0.25, abs=4 * math.sqrt(0.25 * 0.75 / 20_000))
+    assert resolved["probability"] == pytest.approx(0.45, abs=4 * math.sqrt(0.45 * 0.55 / n))
+    assert resolved["lo"] < resolved["probability"] < resolved["hi"]
+    sums = table.groupby("type")["probability"].sum()
+    np.testing.assert_allclose(sums, 1.0)
+
+
+def test_cumulative_incidence_is_one_minus_survival_and_nested() -> None:
+    days = pd.DataFrame(
+        {
+            "day_strike": pd.array([1, 2, None, 2, 5], dtype="Int64"),
+            "day_war": pd.array([None, 2, None, 4, None], dtype="Int64"),
+        }
+    )
+    curves = cumulative_incidence(days, ["strike", "war"], horizon=5)
+    strike = curves[curves["outcome"] == "strike"].set_index("day")["reached"]
+    war = curves[curves["outcome"] == "war"].set_index("day")["reached"]
+    assert list(strike) == pytest.approx([0, 0.2, 0.6, 0.6, 0.6, 0.8])
+    assert list(war) == pytest.approx([0, 0, 0.2, 0.2, 0.4, 0.4])
+    assert (war <= strike).all()
+    assert (curves["lo"] <= curves["reached"]).all() and (curves["reached"] <= curves["hi"]).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from escalation.charts import (
+    cumulative_figure,
     drivers_figure,
     outcome_colors,
     outcome_figure,
@@ -100,7 +102,13 @@ def test_outcome_figure(summary: pd.DataFrame) -> None:
     assert isinstance(fig, go.Figure)
     assert len(fig.data) == 1
     bar = fig.data[0]
-    assert list(bar.x) == OUTCOMES
+    assert list(bar.x) == [
+        "Settlement",
+        "Stand down",
+        "Frozen standoff",
+        "Limited incursion",
+        "Nuclear use",
+    ]
     assert bar.error_y.array[0] == pytest.approx(0.06)
     assert bar.error_y.arrayminus[0] == pytest.approx(0.06)
     assert bar.text[0] == "30.0%"
@@ -111,14 +119,21 @@ def test_outcome_figure(summary: pd.DataFrame) -> None:
 def test_timeline_figure(timeline: pd.DataFrame) -> None:
     fig = timeline_figure(timeline, violent=VIOLENT)
     assert len(fig.data) == 6 + len(OUTCOMES)
-    state = [t for t in fig.data if t.stackgroup == "state"]
+    state = [t for t in fig.data if t.stackgroup == "state1"]
     provisional = [t for t in fig.data if t.stackgroup == "outcome"]
     assert len(state) == 6 and len(provisional) == len(OUTCOMES)
     # Peaceful endings at the bottom of the stack, violent endings on top.
-    assert state[0].name == "ended: settlement" and state[-1].name == "ended: nuclear_use"
+    assert state[0].name == "ended: settlement" and state[-1].name == "ended: nuclear use"
     colors = outcome_colors(OUTCOMES, VIOLENT)
     assert provisional[-1].line.color == colors["nuclear_use"]
-    assert "days" in fig.layout.xaxis2.title.text
+    # A live rung that defines an outcome wears the outcome's colour.
+    at = next(t for t in state if t.name == "at limited incursion")
+    assert at.line.color == colors["limited_incursion"]
+    # One legend per panel.
+    assert {t.legend for t in state} == {"legend"}
+    assert {t.legend for t in provisional} == {"legend2"}
+    assert fig.layout.legend2.y < fig.layout.legend.y
+    assert fig.layout.xaxis2.title.text == "day of the crisis"
 
 
 def test_survival_figure(survival_df: pd.DataFrame) -> None:
@@ -127,6 +142,62 @@ def test_survival_figure(survival_df: pd.DataFrame) -> None:
     assert fig.data[1].fill == "tonexty"
     assert fig.data[2].line.shape == "hv"
     assert "full-scale invasion" in fig.layout.title.text
+    # The axis is fitted to the band (0.55 to 1), not 0-100%.
+    low, high = fig.layout.yaxis.range
+    assert 0.45 < low < 0.55 and 1.0 <= high < 1.1
+
+
+def test_time_axes_show_calendar_dates(survival_df: pd.DataFrame, timeline: pd.DataFrame) -> None:
+    start = datetime.date(2021, 12, 7)
+    fig = survival_figure(survival_df, "war", start=start)
+    assert list(fig.data[2].x[:2]) == ["2021-12-07", "2021-12-08"]
+    assert fig.layout.xaxis.title.text == "date (day 0 = 7 Dec 2021)"
+    fig = timeline_figure(timeline, violent=VIOLENT, start=start)
+    assert fig.data[0].x[-1] == "2021-12-17"
+
+
+def test_timeline_with_several_deciders_has_a_panel_and_a_legend_each() -> None:
+    days = np.arange(5)
+    frame = {"day": days}
+    for decider in ("red", "blue"):
+        frame[f"rung:{decider}:calm"] = np.full(5, 0.7)
+        frame[f"rung:{decider}:blockade"] = np.full(5, 0.2)
+    frame["ended:settlement"] = np.full(5, 0.1)
+    for name, share in (("settlement", 0.1), ("frozen_standoff", 0.8), ("war", 0.1)):
+        frame[f"outcome:{name}"] = np.full(5, share)
+    frame = pd.DataFrame(frame)
+    fig = timeline_figure(
+        frame,
+        violent=["war"],
+        deciders={"red": "Red state", "blue": "Blue state"},
+        rung_labels={"blockade": "Naval blockade"},
+    )
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("Red state" in t for t in titles) and any("Blue state" in t for t in titles)
+    assert {t.legend for t in fig.data} == {"legend", "legend2", "legend3"}
+    red = [t for t in fig.data if t.stackgroup == "state1"]
+    assert [t.name for t in red] == ["ended: settlement", "at calm", "at naval blockade"]
+    # Each decider's panel stacks to one.
+    np.testing.assert_allclose(sum(np.asarray(t.y) for t in red), 1.0)
+
+
+def test_cumulative_figure_draws_a_band_per_outcome() -> None:
+    curves = pd.DataFrame(
+        {
+            "outcome": ["strike"] * 3 + ["war"] * 3,
+            "day": [0, 1, 2] * 2,
+            "reached": [0.0, 0.1, 0.2, 0.0, 0.05, 0.1],
+            "lo": [0.0, 0.08, 0.17, 0.0, 0.03, 0.08],
+            "hi": [0.01, 0.12, 0.23, 0.01, 0.07, 0.12],
+        }
+    )
+    colors = {"strike": "#f46d43", "war": "#a50026"}
+    fig = cumulative_figure(curves, {"war": "Full-scale war"}, colors)
+    bands = [t for t in fig.data if t.fill == "toself"]
+    lines = [t for t in fig.data if t.fill != "toself"]
+    assert len(bands) == 2 and [t.name for t in lines] == ["Strike", "Full-scale war"]
+    assert lines[1].line.color == "#a50026"
+    assert fig.layout.yaxis.range[1] == pytest.approx(0.23 * 1.12)
 
 
 def test_drivers_figure(drivers_df: pd.DataFrame) -> None:
@@ -134,8 +205,37 @@ def test_drivers_figure(drivers_df: pd.DataFrame) -> None:
     assert len(fig.data) == 1
     bar = fig.data[0]
     assert bar.orientation == "h"
-    assert list(bar.y) == ["noise", "us_follow_through", "russia_stake"]  # largest on top
+    assert list(bar.y) == ["Noise", "Us follow through", "Russia stake"]  # largest on top
     assert bar.error_x.arrayminus[-1] == pytest.approx(0.07)
+
+
+def test_drivers_figure_shows_types_and_the_pawn_index() -> None:
+    frame = pd.DataFrame(
+        {
+            "factor": ["type", "cost", "noise", "(noise floor)"],
+            "kind": ["type", "parameter", "parameter", "noise"],
+            "within_type": [False, True, False, False],
+            "low": ["coercer", "", "", ""],
+            "high": ["resolved", "", "", ""],
+            "p_low": [0.03, 0.2, 0.1, 0.1],
+            "p_high": [0.45, 0.1, 0.1, 0.1],
+            "difference": [0.42, -0.1, 0.0, 0.0],
+            "lo": [0.4, -0.12, -0.01, 0.0],
+            "hi": [0.44, -0.08, 0.01, 0.0],
+            "spearman": [0.0, -0.2, 0.0, 0.0],
+            "pawn": [0.2, 0.04, 0.004, 0.004],
+        }
+    )
+    fig = drivers_figure(frame, "war", labels={"type": "challenger type", "cost": "invasion cost"})
+    effect, pawn = fig.data
+    assert list(effect.y) == [
+        "Noise",
+        "invasion cost (within type)",
+        "challenger type: resolved vs coercer",
+    ]
+    assert list(pawn.x) == [0.004, 0.04, 0.2]
+    assert effect.marker.color[-1] != effect.marker.color[-2]  # a type has its own colour
+    assert any(shape.x0 == 0.004 for shape in fig.layout.shapes)  # the noise floor
 
 
 def test_write_report_is_self_contained(

@@ -113,7 +113,7 @@ def test_write_produces_every_file(busy: RunResult, tmp_path: Path) -> None:
 def test_a_failed_write_leaves_nothing(
     busy: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
-    def fail(self: RunResult, path: str | Path) -> Path:
+    def fail(self: RunResult, path: str | Path, *args: object) -> Path:
         Path(path).write_text("half a report")
         raise error
 
