@@ -104,7 +104,7 @@ def test_outcome_figure(summary: pd.DataFrame) -> None:
     bar = fig.data[0]
     assert list(bar.x) == [
         "Settlement",
-        "Stand down",
+        "Stand-down",
         "Frozen standoff",
         "Limited incursion",
         "Nuclear use",
