@@ -894,29 +894,10 @@ def _print_sweep(result) -> None:
 
 
 def _print_compare(result) -> None:
-    """Print each outcome's probability and interval in each compared scenario."""
-    from rich.table import Table
+    """Print the probabilities, the paired differences and what differs between the files."""
+    from escalation.sweep.compare import print_comparison
 
-    info = result.info
-    table = Table(
-        title=f"{info['trials']:,} trials per scenario, seed {info['seed']} "
-        "(common random numbers)",
-        title_justify="left",
-    )
-    table.add_column("outcome")
-    for label in result.labels:
-        table.add_column(label, justify="right")
-    frame = result.table
-    for outcome in dict.fromkeys(frame["outcome"]):
-        rows = frame[frame["outcome"] == outcome].set_index("scenario")
-        table.add_row(
-            outcome.replace("_", " "),
-            *(
-                _cell("p:", *rows.loc[label, ["probability", "lo", "hi"]])
-                for label in result.labels
-            ),
-        )
-    consoles.out.print(table)
+    print_comparison(result, consoles.out)
 
 
 @app.command()

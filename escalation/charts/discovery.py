@@ -23,6 +23,13 @@ def _label(name: str, labels: Mapping[str, str] | None) -> str:
     return label_of(name, labels)
 
 
+def _limit_text(lim) -> str:
+    """A numeric limit without the input's name: ``≤ 0.28``, ``≥ 0.19`` or ``0.1 – 0.3``."""
+    if lim.low is not None and lim.high is not None:
+        return f"{lim.low:.4g} – {lim.high:.4g}"
+    return f"≥ {lim.low:.4g}" if lim.low is not None else f"≤ {lim.high:.4g}"
+
+
 def discovery_figure(
     found: Discovery,
     labels: Mapping[str, str] | None = None,
@@ -55,10 +62,14 @@ def discovery_figure(
                     "size": 7,
                     "showscale": True,
                     "colorbar": {
-                        "title": {"text": "inputs<br>restricted"},
-                        "x": 0.36,
-                        "len": 0.8,
-                        "thickness": 12,
+                        "title": {"text": "inputs restricted", "side": "top"},
+                        "orientation": "h",
+                        "x": 0.2,
+                        "xanchor": "center",
+                        "y": -0.32,
+                        "yanchor": "top",
+                        "len": 0.38,
+                        "thickness": 10,
                     },
                 },
                 line={"color": "#bbbbbb", "width": 1},
@@ -121,7 +132,7 @@ def discovery_figure(
             a = lim.low if lim.low is not None else lim.range_low
             b = lim.high if lim.high is not None else lim.range_high
             low, high = (a - lim.range_low) / span, (b - lim.range_low) / span
-            text = lim.text("·")
+            text = _limit_text(lim)
         fig.add_trace(
             go.Bar(
                 x=[1.0],
@@ -162,9 +173,11 @@ def discovery_figure(
         row=1,
         col=2,
     )
-    fig.update_yaxes(title_text="restricted input", automargin=True, row=1, col=2)
-    height = max(420, 160 + 46 * len(limits))
-    return base_layout(fig, title or f"Where is {what} high? (PRIM)", height)
+    fig.update_yaxes(automargin=True, row=1, col=2)
+    height = max(460, 200 + 46 * len(limits))
+    base_layout(fig, title or f"Where is {what} high? (PRIM)", height)
+    fig.update_layout(margin={"b": 130})
+    return fig
 
 
 def box_table(found: Discovery, labels: Mapping[str, str] | None = None) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from escalation.charts.style import (
     WARM_ANCHORS,
     base_layout,
     label_of,
+    lower_first,
     outcome_colors,
     percent_range,
     ramp,
@@ -203,11 +204,11 @@ def timeline_figure(
                 label = (
                     "ended after violence"
                     if name == "after_violence"
-                    else f"ended: {label_of(name, labels).lower()}"
+                    else f"ended: {lower_first(label_of(name, labels))}"
                 )
                 color = palette.get(name, "#6f4e37" if name == "after_violence" else "#999999")
             else:
-                label = f"at {label_of(name, rung_labels).lower()}"
+                label = f"at {lower_first(label_of(name, rung_labels))}"
                 outcome = rung_outcomes.get(name, name)
                 color = palette.get(outcome) or greys.get(name) or COOL_COLORS[i % 8]
             trace = _area(x, timeline[column], label, color, hover_x)

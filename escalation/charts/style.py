@@ -68,6 +68,13 @@ def label_of(name: str, labels: Mapping[str, str] | None) -> str:
     return text[:1].upper() + text[1:]
 
 
+def lower_first(label: str) -> str:
+    """``label`` with its first letter in lower case, unless it starts an acronym (NATO)."""
+    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
+        return label[0].lower() + label[1:]
+    return label
+
+
 def hex_to_rgb(color: str) -> np.ndarray:
     """``#rrggbb`` as three floats 0-255."""
     value = color.lstrip("#")

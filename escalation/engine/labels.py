@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from escalation.charts.style import humanize
+from escalation.charts.style import humanize, lower_first
 from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Scenario
 
 #: Labels of the endings the engine defines itself.
@@ -31,11 +31,8 @@ DIPLOMATIC_DEFINITIONS = {
 }
 
 
-def sentence_case(label: str) -> str:
-    """``label`` with its first letter in lower case, unless it starts an acronym."""
-    if len(label) > 1 and label[0].isupper() and not label[1].isupper():
-        return label[0].lower() + label[1:]
-    return label
+#: An outcome's label in running text (first letter in lower case unless an acronym).
+sentence_case = lower_first
 
 
 def title_case(label: str) -> str:

@@ -9,7 +9,10 @@ by :func:`escalation.charts.write_report`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,39 +22,174 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from escalation import charts
+from escalation.charts.style import (
+    SERIES_COLORS,
+    base_layout,
+    combined_color,
+    humanize,
+    lower_first,
+    translucent,
+)
+from escalation.scenario.distributions import parse_distribution
 
 #: A :class:`~escalation.sweep.runner.SweepResult` (not imported: the runner imports this module).
 SweepResult = Any
 
-_FONT = {"family": "Helvetica, Arial, sans-serif", "size": 13}
-_COLORS = ("#2166ac", "#d73027", "#1b9e77", "#7570b3", "#e6ab02", "#66a61e", "#a6761d", "#666666")
+_COLORS = SERIES_COLORS
 #: Largest design whose points are listed as a table in the report.
 MAX_TABLE_POINTS = 60
 #: Most dimensions of a scatter matrix before it becomes unreadable.
 MAX_SPLOM = 8
+#: A median day resting on fewer trials than this is flagged on heatmaps.
+FEW_TRIALS = 30
+
+
+@dataclass(frozen=True)
+class AsWritten:
+    """What the scenario as written holds where a variable writes.
+
+    ``text`` is the written value; ``position`` a number to mark on a numeric axis (the
+    value, or a distribution's median); ``band`` a distribution's 5-95% range; ``level`` the
+    design level nearest to it (exact when ``exact``).
+    """
+
+    text: str
+    position: float | None = None
+    band: tuple[float, float] | None = None
+    level: str | None = None
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the sweep's charts need from its scenario: colours, labels, the values as written."""
+
+    colors: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    written: Mapping[str, AsWritten] = field(default_factory=dict)
 
 
 def _layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        font=_FONT,
-        template="plotly_white",
-        height=height,
-        margin={"l": 70, "r": 30, "t": 70, "b": 60},
+    return base_layout(fig, title, height)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: str, digest: str):
+    from escalation.scenario.load import load_scenario, scenario_hash
+
+    scenario = load_scenario(path)
+    return scenario if scenario_hash(scenario) == digest else None
+
+
+def _written_value(data: Mapping[str, Any], spec: Mapping[str, Any], levels: Sequence[Any]):
+    from escalation.sweep.variables import PathError, make_target, resolve_path
+
+    if spec.get("quantile"):
+        return None
+    try:
+        parts = resolve_path(data, spec["path"])
+    except (PathError, KeyError):
+        return None
+    holder: Any = data
+    for part in parts:
+        holder = holder[part]
+    text = str(holder)
+    try:
+        dist = parse_distribution(holder)
+    except Exception:
+        dist = None
+    template = spec.get("format")
+    if dist is None:
+        exact = [v for v in levels if str(v) == text or _short(v) == text]
+        return AsWritten(text, level=_short(exact[0]) if exact else None, exact=bool(exact))
+    median = float(dist.ppf(np.array([0.5]))[0])
+    band = (float(dist.ppf(np.array([0.05]))[0]), float(dist.ppf(np.array([0.95]))[0]))
+    constant = band[0] == band[1]
+    position = median if template is None else None
+    numeric = [v for v in levels if isinstance(v, int | float) and not isinstance(v, bool)]
+    if not numeric:
+        return AsWritten(text, position=position, band=None if constant else band)
+    if template is None:
+        means = {_short(v): float(v) for v in numeric}
+        target = median
+    else:
+        target_obj = make_target("x", data, spec["path"], template=template)
+        means = {}
+        for v in numeric:
+            try:
+                means[_short(v)] = parse_distribution(target_obj.written(v)).mean()
+            except Exception:
+                continue
+        target = dist.mean()
+    if not means:
+        return AsWritten(text, position=position)
+    nearest = min(means, key=lambda k: abs(means[k] - target))
+    exact = math.isclose(means[nearest], target, rel_tol=1e-9, abs_tol=1e-12) and (
+        constant or template is not None
     )
-    return fig
+    return AsWritten(
+        text,
+        position=position,
+        band=None if constant or template is not None else band,
+        level=nearest,
+        exact=exact,
+    )
+
+
+def context(result: SweepResult) -> Context:
+    """Colours and labels of the sweep's scenario and its values as written (if it is found)."""
+    info = getattr(result, "info", {}) or {}
+    path, digest = info.get("scenario_file"), info.get("scenario_hash")
+    scenario = None
+    if path and digest and Path(path).is_file():
+        try:
+            scenario = _load(str(path), str(digest))
+        except Exception:
+            scenario = None
+    if scenario is None:
+        return Context()
+    from escalation.engine.labels import Labels
+
+    labels = Labels.from_scenario(scenario)
+    data = scenario.model_dump(mode="json")
+    written = {}
+    for name, spec in (info.get("variables") or {}).items():
+        factor = next((f for f in result.design.factors if f.name == name), None)
+        levels = factor.levels() if factor is not None and factor.values is not None else ()
+        found = _written_value(data, spec or {}, levels)
+        if found is not None:
+            written[name] = found
+    return Context(
+        colors=charts.outcome_colors(scenario.outcomes, scenario.violent_outcomes),
+        labels=dict(labels.outcomes),
+        written=written,
+    )
 
 
 def _is_p(metric: str) -> bool:
     return metric.startswith("p:")
 
 
-def _name(metric: str) -> str:
+def _is_day(metric: str) -> bool:
+    return metric.startswith("median_day:")
+
+
+def _name(metric: str, ctx: Context | None = None) -> str:
     kind, _, rest = metric.partition(":")
-    rest = rest.replace("_", " ").replace("+", " or ")
-    return {"p": f"P({rest})", "median_day": f"median day of {rest}", "mean": f"mean {rest}"}.get(
-        kind, metric
-    )
+    labels = ctx.labels if ctx is not None else {}
+    names = " or ".join(lower_first(labels.get(n, humanize(n))) for n in rest.split("+") if n)
+    return {
+        "p": f"P({names})",
+        "median_day": f"median day of {names}",
+        "mean": f"mean {humanize(rest)}",
+    }.get(kind, metric)
+
+
+def _color(metric: str, ctx: Context | None, index: int) -> str:
+    kind, _, rest = metric.partition(":")
+    if ctx is not None and ctx.colors and kind in ("p", "median_day"):
+        return combined_color(rest.split("+"), ctx.colors)
+    return _COLORS[index % len(_COLORS)]
 
 
 def _groups(metrics: Sequence[str]) -> list[list[str]]:
@@ -60,12 +198,14 @@ def _groups(metrics: Sequence[str]) -> list[list[str]]:
     return ([shares] if shares else []) + [[m] for m in metrics if not _is_p(m)]
 
 
-def _group_title(group: Sequence[str]) -> str:
-    return "Probabilities" if _is_p(group[0]) else _name(group[0])
+def _group_title(group: Sequence[str], ctx: Context | None = None) -> str:
+    return "Probabilities" if _is_p(group[0]) else _name(group[0], ctx)
 
 
-def _axis(group: Sequence[str]) -> dict[str, Any]:
-    return {"tickformat": ".0%", "rangemode": "tozero"} if _is_p(group[0]) else {}
+def _axis(group: Sequence[str], ctx: Context | None = None) -> dict[str, Any]:
+    if _is_p(group[0]):
+        return {"tickformat": ".0%", "rangemode": "tozero", "title": "probability"}
+    return {"title": _name(group[0], ctx)}
 
 
 def _text(metric: str, value: float) -> str:
@@ -75,8 +215,7 @@ def _text(metric: str, value: float) -> str:
 
 
 def _rgba(color: str, alpha: float) -> str:
-    r, g, b = (int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
+    return translucent(color, alpha)
 
 
 def _category(values: pd.Series) -> list[str]:
@@ -89,19 +228,50 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+def _written_note(result: SweepResult, ctx: Context) -> str:
+    parts = [f"{result.labels.get(name, name)}: {w.text}" for name, w in ctx.written.items()]
+    return ("The scenario as written: " + "; ".join(parts) + ".") if parts else ""
+
+
 # ----------------------------------------------------------------------------- designs
 
 
-def lines_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
-    """A metric against the one variable of a sweep, with its 95% band."""
+def _mark_numeric(fig: go.Figure, written: AsWritten | None, **where) -> None:
+    """Mark the scenario as written on a numeric x axis: its value, or its 5-95% band."""
+    if written is None or written.position is None:
+        return
+    if written.band is not None:
+        fig.add_vrect(
+            x0=written.band[0],
+            x1=written.band[1],
+            fillcolor="#999999",
+            opacity=0.12,
+            line_width=0,
+            **where,
+        )
+    fig.add_vline(
+        x=written.position,
+        line={"dash": "dash", "color": "#333", "width": 1.2},
+        annotation_text="as written" + (" (median)" if written.band else ""),
+        annotation_position="top",
+        annotation_font_size=11,
+        **where,
+    )
+
+
+def lines_figure(
+    result: SweepResult, group: Sequence[str], ctx: Context | None = None
+) -> go.Figure:
+    """A metric against the one variable of a sweep, with its 95% band, the scenario marked."""
+    ctx = ctx or Context()
     name = result.design.names[0]
     frame = result.points
     factor = result.design.factors[0]
-    numeric = factor.kind == "number"
+    numeric = factor.kind == "number" and not frame[name].isna().any()
     x = frame[name].to_numpy(dtype=float) if numeric else _category(frame[name])
     fig = go.Figure()
     for i, metric in enumerate(group):
-        color = _COLORS[i % len(_COLORS)]
+        color = _color(metric, ctx, i)
         y = frame[metric].to_numpy(dtype=float)
         lo = frame[f"{metric}:lo"].to_numpy(dtype=float)
         hi = frame[f"{metric}:hi"].to_numpy(dtype=float)
@@ -119,7 +289,7 @@ def lines_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
             )
             fig.add_trace(
                 go.Scatter(
-                    x=x, y=y, mode="lines+markers", name=_name(metric), line={"color": color}
+                    x=x, y=y, mode="lines+markers", name=_name(metric, ctx), line={"color": color}
                 )
             )
         else:
@@ -127,7 +297,7 @@ def lines_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
                 go.Bar(
                     x=x,
                     y=y,
-                    name=_name(metric),
+                    name=_name(metric, ctx),
                     marker_color=color,
                     error_y={
                         "type": "data",
@@ -137,13 +307,23 @@ def lines_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
                     },
                 )
             )
+    written = ctx.written.get(name)
+    if numeric:
+        _mark_numeric(fig, written)
     fig.update_xaxes(title=result.labels.get(name, name))
-    fig.update_yaxes(**_axis(group))
-    return _layout(fig, _group_title(group))
+    fig.update_yaxes(**_axis(group, ctx))
+    return _layout(fig, _group_title(group, ctx))
 
 
-def heatmap_figure(result: SweepResult, metric: str) -> go.Figure:
-    """A metric over a grid of two variables, each cell labelled with its value."""
+def heatmap_figure(result: SweepResult, metric: str, ctx: Context | None = None) -> go.Figure:
+    """A metric over a grid of two variables; each cell shows its value and 95% interval.
+
+    Probabilities and means darken as they grow; median days darken as they come *sooner*
+    (earlier violence is worse), so dark means bad in every heatmap. A median day that rests
+    on fewer than :data:`FEW_TRIALS` trials is flagged (†), and the cell of the scenario as
+    written (or the nearest level to it) is outlined.
+    """
+    ctx = ctx or Context()
     first, second = result.design.names[:2]
     frame = result.points
     rows = list(dict.fromkeys(_category(frame[first])))
@@ -151,21 +331,38 @@ def heatmap_figure(result: SweepResult, metric: str) -> go.Figure:
     z = np.full((len(rows), len(cols)), np.nan)
     text = np.full((len(rows), len(cols)), "", dtype=object)
     hover = np.full((len(rows), len(cols)), "", dtype=object)
-    for r_label, c_label, value, lo, hi in zip(
-        _category(frame[first]),
-        _category(frame[second]),
-        frame[metric],
-        frame[f"{metric}:lo"],
-        frame[f"{metric}:hi"],
-        strict=True,
+    counts = frame[f"{metric}:n"] if f"{metric}:n" in frame.columns else None
+    flagged = []
+    first_label = result.labels.get(first, first)
+    second_label = result.labels.get(second, second)
+    for index, (r_label, c_label, value, lo, hi) in enumerate(
+        zip(
+            _category(frame[first]),
+            _category(frame[second]),
+            frame[metric],
+            frame[f"{metric}:lo"],
+            frame[f"{metric}:hi"],
+            strict=True,
+        )
     ):
         r, c = rows.index(r_label), cols.index(c_label)
         z[r, c] = value
-        text[r, c] = _text(metric, value)
+        few = counts is not None and float(counts.iloc[index]) < FEW_TRIALS
+        if value != value:
+            cell = "none<br>reached" if _is_day(metric) else "–"
+        else:
+            interval = f"{_text(metric, lo)}–{_text(metric, hi)}"
+            cell = f"{_text(metric, value)}<br><span style='font-size:10px'>{interval}</span>"
+        if few:
+            cell += " †"
+            flagged.append((c, r))
+        text[r, c] = cell
         hover[r, c] = (
-            f"{first} = {r_label}<br>{second} = {c_label}<br>{_name(metric)} = "
+            f"{first_label} = {r_label}<br>{second_label} = {c_label}<br>{_name(metric, ctx)} = "
             f"{_text(metric, value)} (95%: {_text(metric, lo)} – {_text(metric, hi)})"
+            + (f"<br>{int(counts.iloc[index])} trials reached it" if counts is not None else "")
         )
+    day = _is_day(metric)
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -175,17 +372,37 @@ def heatmap_figure(result: SweepResult, metric: str) -> go.Figure:
             texttemplate="%{text}",
             hovertext=hover,
             hoverinfo="text",
-            colorscale="Reds",
-            colorbar={"tickformat": ".0%"} if _is_p(metric) else {},
+            colorscale="Reds_r" if day else "Reds",
+            colorbar={
+                "title": {
+                    "text": (_name(metric, ctx) + ("<br>(darker = sooner)" if day else "")),
+                    "side": "right",
+                },
+                **({"tickformat": ".0%"} if _is_p(metric) else {}),
+            },
         )
     )
-    fig.update_xaxes(title=result.labels.get(second, second), type="category")
-    fig.update_yaxes(title=result.labels.get(first, first), type="category")
-    return _layout(fig, _name(metric), height=520)
+    for name, axis_levels, axis in ((first, rows, "y"), (second, cols, "x")):
+        written = ctx.written.get(name)
+        if written is None or written.level not in axis_levels:
+            continue
+        k = axis_levels.index(written.level)
+        shape = {"type": "rect", "line": {"color": "#111", "width": 2.5, "dash": "dot"}}
+        if axis == "y":
+            shape.update(x0=-0.5, x1=len(cols) - 0.5, y0=k - 0.5, y1=k + 0.5)
+        else:
+            shape.update(x0=k - 0.5, x1=k + 0.5, y0=-0.5, y1=len(rows) - 0.5)
+        fig.add_shape(**shape)
+    fig.update_xaxes(title=second_label, type="category")
+    fig.update_yaxes(title=first_label, type="category")
+    return _layout(fig, _name(metric, ctx), height=560)
 
 
-def main_effects_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
+def main_effects_figure(
+    result: SweepResult, group: Sequence[str], ctx: Context | None = None
+) -> go.Figure:
     """Each variable's main effect: a metric averaged over the other variables, per level."""
+    ctx = ctx or Context()
     names = result.design.names
     fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True)
     for j, name in enumerate(names):
@@ -198,20 +415,29 @@ def main_effects_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
                     x=list(means.index),
                     y=means[metric],
                     mode="lines+markers",
-                    name=_name(metric),
-                    line={"color": _COLORS[i % len(_COLORS)]},
+                    name=_name(metric, ctx),
+                    line={"color": _color(metric, ctx, i)},
                     showlegend=j == 0,
                 ),
                 row=1,
                 col=j + 1,
             )
+        written = ctx.written.get(name)
+        if written is not None and written.level in list(means.index):
+            fig.add_vline(
+                x=list(means.index).index(written.level),
+                line={"dash": "dash", "color": "#333", "width": 1.2},
+                row=1,
+                col=j + 1,
+            )
         fig.update_xaxes(title=result.labels.get(name, name), type="category", row=1, col=j + 1)
-    fig.update_yaxes(**_axis(group))
-    return _layout(fig, f"{_group_title(group)}: main effects")
+    fig.update_yaxes(**_axis(group, ctx), row=1, col=1)
+    return _layout(fig, f"{_group_title(group, ctx)}: main effects")
 
 
-def bars_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
-    """One bar per point (one-at-a-time designs), with 95% error bars."""
+def bars_figure(result: SweepResult, group: Sequence[str], ctx: Context | None = None) -> go.Figure:
+    """One bar per point (one-at-a-time designs), with 95% error bars; the baseline outlined."""
+    ctx = ctx or Context()
     labels = result.design.labels()
     fig = go.Figure()
     frame = result.points
@@ -219,25 +445,36 @@ def bars_figure(result: SweepResult, group: Sequence[str]) -> go.Figure:
         y = frame[metric].to_numpy(dtype=float)
         lo = frame[f"{metric}:lo"].to_numpy(dtype=float)
         hi = frame[f"{metric}:hi"].to_numpy(dtype=float)
+        color = _color(metric, ctx, i)
+        baseline = [
+            all(pd.isna(frame[n].iloc[k]) for n in result.design.names) for k in range(len(frame))
+        ]
         fig.add_trace(
             go.Bar(
                 x=labels,
                 y=y,
-                name=_name(metric),
-                marker_color=_COLORS[i % len(_COLORS)],
+                name=_name(metric, ctx),
+                marker={
+                    "color": color,
+                    "line": {
+                        "color": ["#111" if b else color for b in baseline],
+                        "width": [3 if b else 0 for b in baseline],
+                    },
+                },
                 text=[_text(metric, v) for v in y],
                 textposition="outside",
                 error_y={"type": "data", "symmetric": False, "array": hi - y, "arrayminus": y - lo},
             )
         )
     fig.update_layout(barmode="group")
-    fig.update_yaxes(**_axis(group))
-    return _layout(fig, _group_title(group))
+    fig.update_yaxes(**_axis(group, ctx))
+    fig.update_xaxes(title="point (baseline: the scenario as written, outlined)")
+    return _layout(fig, _group_title(group, ctx))
 
 
-def _dimension(result: SweepResult, column: str) -> dict[str, Any]:
+def _dimension(result: SweepResult, column: str, ctx: Context | None = None) -> dict[str, Any]:
     values = result.points[column]
-    label = result.labels.get(column, _name(column) if ":" in column else column)
+    label = result.labels.get(column, _name(column, ctx) if ":" in column else column)
     if values.dtype.kind in "fi":
         return {"label": label, "values": values.to_numpy(dtype=float)}
     labels = _category(values)
@@ -250,31 +487,49 @@ def _dimension(result: SweepResult, column: str) -> dict[str, Any]:
     }
 
 
-def parallel_figure(result: SweepResult) -> go.Figure:
+def parallel_figure(result: SweepResult, ctx: Context | None = None) -> go.Figure:
     """Parallel coordinates of the inputs and metrics, coloured by the first metric."""
+    ctx = ctx or Context()
     columns = [*result.design.names, *result.metrics]
-    color = result.points[result.metrics[0]].to_numpy(dtype=float)
+    first = result.metrics[0]
+    color = result.points[first].to_numpy(dtype=float)
     fig = go.Figure(
         go.Parcoords(
-            line={"color": color, "colorscale": "Reds", "showscale": True},
-            dimensions=[_dimension(result, c) for c in columns],
+            line={
+                "color": color,
+                "colorscale": "Reds_r" if _is_day(first) else "Reds",
+                "showscale": True,
+                "colorbar": {"title": {"text": _name(first, ctx), "side": "right"}},
+            },
+            dimensions=[_dimension(result, c, ctx) for c in columns],
         )
     )
-    return _layout(fig, f"Every point, coloured by {_name(result.metrics[0])}", height=500)
+    return _layout(fig, f"Every point, coloured by {_name(first, ctx)}", height=500)
 
 
-def scatter_matrix_figure(result: SweepResult) -> go.Figure:
+def scatter_matrix_figure(result: SweepResult, ctx: Context | None = None) -> go.Figure:
     """Scatter matrix of the inputs and metrics, coloured by the first metric."""
+    ctx = ctx or Context()
     columns = [*result.design.names, *result.metrics][:MAX_SPLOM]
-    color = result.points[result.metrics[0]].to_numpy(dtype=float)
+    first = result.metrics[0]
+    color = result.points[first].to_numpy(dtype=float)
     dimensions = [
-        {"label": result.labels.get(c, _name(c)), "values": result.points[c].to_numpy(dtype=float)}
+        {
+            "label": result.labels.get(c, _name(c, ctx)),
+            "values": result.points[c].to_numpy(dtype=float),
+        }
         for c in columns
     ]
     fig = go.Figure(
         go.Splom(
             dimensions=dimensions,
-            marker={"color": color, "colorscale": "Reds", "size": 5, "showscale": True},
+            marker={
+                "color": color,
+                "colorscale": "Reds_r" if _is_day(first) else "Reds",
+                "size": 5,
+                "showscale": True,
+                "colorbar": {"title": {"text": _name(first, ctx), "side": "right"}},
+            },
             diagonal_visible=False,
             showupperhalf=False,
         )
@@ -282,12 +537,14 @@ def scatter_matrix_figure(result: SweepResult) -> go.Figure:
     return _layout(fig, "Inputs against metrics", height=160 * len(columns) + 120)
 
 
-def sobol_figure(table: pd.DataFrame, metric: str, labels: dict[str, str]) -> go.Figure:
+def sobol_figure(
+    table: pd.DataFrame, metric: str, labels: dict[str, str], ctx: Context | None = None
+) -> go.Figure:
     """First-order (S1) and total (ST) Sobol indices with confidence bars, by ST."""
     rows = table[table["metric"] == metric].sort_values("ST", ascending=False)
-    names = [labels.get(v, v) for v in rows["variable"]]
+    names = [labels.get(v, humanize(v)) for v in rows["variable"]]
     fig = go.Figure()
-    for key, color, title in (("S1", _COLORS[0], "first order S1"), ("ST", _COLORS[1], "total ST")):
+    for key, color, title in (("S1", _COLORS[1], "first order S1"), ("ST", _COLORS[2], "total ST")):
         fig.add_trace(
             go.Bar(
                 x=names,
@@ -298,11 +555,14 @@ def sobol_figure(table: pd.DataFrame, metric: str, labels: dict[str, str]) -> go
             )
         )
     fig.update_layout(barmode="group")
-    fig.update_xaxes(tickangle=-40)
-    return _layout(fig, f"Sobol indices of {_name(metric)}", height=520)
+    fig.update_xaxes(tickangle=-40, title="variable")
+    fig.update_yaxes(title="index (share of variance)")
+    return _layout(fig, f"Sobol indices of {_name(metric, ctx)}", height=520)
 
 
-def morris_figure(table: pd.DataFrame, metric: str, labels: dict[str, str]) -> go.Figure:
+def morris_figure(
+    table: pd.DataFrame, metric: str, labels: dict[str, str], ctx: Context | None = None
+) -> go.Figure:
     """Morris mu* (mean absolute elementary effect) against sigma, with confidence bars."""
     rows = table[table["metric"] == metric]
     fig = go.Figure(
@@ -310,17 +570,17 @@ def morris_figure(table: pd.DataFrame, metric: str, labels: dict[str, str]) -> g
             x=rows["mu_star"],
             y=rows["sigma"],
             mode="markers+text",
-            text=[labels.get(v, v) for v in rows["variable"]],
+            text=[labels.get(v, humanize(v)) for v in rows["variable"]],
             textposition="top center",
             error_x={"type": "data", "array": rows["mu_star_conf"]},
-            marker={"color": _COLORS[1], "size": 9},
+            marker={"color": _COLORS[2], "size": 9},
         )
     )
     fig.update_xaxes(title="mu* (mean |elementary effect|)", rangemode="tozero")
     fig.update_yaxes(
         title="sigma (spread of effects: interactions, nonlinearity)", rangemode="tozero"
     )
-    return _layout(fig, f"Morris screening of {_name(metric)}", height=520)
+    return _layout(fig, f"Morris screening of {_name(metric, ctx)}", height=520)
 
 
 # ----------------------------------------------------------------------------- report
@@ -328,58 +588,70 @@ def morris_figure(table: pd.DataFrame, metric: str, labels: dict[str, str]) -> g
 
 def sweep_figures(result: SweepResult) -> list[tuple[str, go.Figure, str]]:
     """The figures that suit the sweep's design, as ``(heading, figure, note)``."""
+    ctx = context(result)
     design = result.design
     groups = _groups(result.metrics)
+    written = _written_note(result, ctx)
     band = "Shaded: 95% intervals of each point (Wilson for probabilities)."
+    if written:
+        band += " Dashed line (and grey band: its 5-95% range): " + written
     items: list[tuple[str, go.Figure, str]] = []
     k = len(design.factors)
     if design.kind == "grid" and k == 1:
         for group in groups:
-            items.append((_group_title(group), lines_figure(result, group), band))
+            items.append((_group_title(group, ctx), lines_figure(result, group, ctx), band))
     elif design.kind == "grid" and k == 2:
         for metric in result.metrics:
-            items.append(
-                (
-                    _name(metric),
-                    heatmap_figure(result, metric),
-                    "Each cell is one point; hover for its 95% interval.",
+            note = "Each cell is one point, with its 95% interval."
+            if _is_day(metric):
+                note += (
+                    f" † marks a median day that rests on fewer than {FEW_TRIALS} trials; "
+                    "darker cells come sooner."
                 )
-            )
+            if written:
+                note += " Dotted outline: the level of the scenario as written (or nearest). "
+                note += written
+            items.append((_name(metric, ctx), heatmap_figure(result, metric, ctx), note))
     elif design.kind == "grid":
         for group in groups:
             items.append(
                 (
-                    f"{_group_title(group)}: main effects",
-                    main_effects_figure(result, group),
-                    "Each variable's levels, averaged over every combination of the others.",
+                    f"{_group_title(group, ctx)}: main effects",
+                    main_effects_figure(result, group, ctx),
+                    "Each variable's levels, averaged over every combination of the others. "
+                    + (
+                        f"Dashed: the level of the scenario as written. {written}"
+                        if written
+                        else ""
+                    ),
                 )
             )
-        items.append(("Every point", parallel_figure(result), "Drag along an axis to filter."))
+        items.append(("Every point", parallel_figure(result, ctx), "Drag along an axis to filter."))
     elif design.kind == "oat":
         for group in groups:
             items.append(
                 (
-                    _group_title(group),
-                    bars_figure(result, group),
-                    "Baseline: the scenario as written; each other bar changes one variable "
-                    "only. Error bars: 95% intervals.",
+                    _group_title(group, ctx),
+                    bars_figure(result, group, ctx),
+                    "Baseline (outlined): the scenario as written; each other bar changes one "
+                    "variable only. Error bars: 95% intervals.",
                 )
             )
     elif design.kind == "lhs":
         items.append(
             (
                 "Inputs against metrics",
-                scatter_matrix_figure(result),
+                scatter_matrix_figure(result, ctx),
                 "Each dot is one point of the Latin hypercube.",
             )
         )
-        items.append(("Every point", parallel_figure(result), "Drag along an axis to filter."))
+        items.append(("Every point", parallel_figure(result, ctx), "Drag along an axis to filter."))
     elif design.kind == "sobol" and result.indices is not None:
         for metric in result.indices["metric"].unique():
             items.append(
                 (
-                    f"Sobol indices: {_name(metric)}",
-                    sobol_figure(result.indices, metric, result.labels),
+                    f"Sobol indices: {_name(metric, ctx)}",
+                    sobol_figure(result.indices, metric, result.labels, ctx),
                     "S1: share of the metric's variance over the design due to the variable "
                     "alone; ST: including its interactions. Bars: SALib's 95% bootstrap "
                     "intervals. Each point's metric also carries Monte Carlo noise, which "
@@ -390,8 +662,8 @@ def sweep_figures(result: SweepResult) -> list[tuple[str, go.Figure, str]]:
         for metric in result.indices["metric"].unique():
             items.append(
                 (
-                    f"Morris screening: {_name(metric)}",
-                    morris_figure(result.indices, metric, result.labels),
+                    f"Morris screening: {_name(metric, ctx)}",
+                    morris_figure(result.indices, metric, result.labels, ctx),
                     "Far right: variables with large effects; high up: effects that change "
                     "with the other variables. Bars: 95% bootstrap intervals of mu*.",
                 )
@@ -399,13 +671,49 @@ def sweep_figures(result: SweepResult) -> list[tuple[str, go.Figure, str]]:
     return items
 
 
-def _points_table(result: SweepResult) -> pd.DataFrame:
+def discovery_sections(result: SweepResult, ctx: Context) -> list[charts.Section]:
+    """PRIM on the points of a Latin hypercube, for each probability metric."""
+    from escalation.analysis import discovery
+
+    if result.design.kind not in ("lhs", "sobol") or len(result.points) < 20:
+        return []
+    frame, labels = {}, {}
+    for name in result.design.names:
+        column = f"{name}:value" if f"{name}:value" in result.points.columns else name
+        values = result.points[column]
+        if not pd.api.types.is_numeric_dtype(values) or values.isna().any():
+            continue
+        frame[column] = values.astype(float)
+        labels[column] = result.labels.get(name, name) + (" (value)" if ":value" in column else "")
+    if not frame:
+        return []
+    sections = []
+    for metric in [m for m in result.metrics if _is_p(m)]:
+        y = result.points[metric].to_numpy(dtype=float)
+        if not np.all(np.isfinite(y)) or y.sum() == 0:
+            continue
+        found = discovery.prim(pd.DataFrame(frame), y, seed=int(result.info.get("seed", 0) or 0))
+        what = _name(metric, ctx)
+        sections.append(
+            charts.Section(
+                f"When is {what} high? (scenario discovery)",
+                figure=charts.discovery_figure(found, labels, what),
+                table=charts.box_table(found, labels),
+                text=[discovery.summary_text(found, what, labels)],
+                note="Each point is a case; its probability is the share of interest, so a "
+                "box's density is the mean probability over its points. " + discovery.NOTE,
+            )
+        )
+    return sections
+
+
+def _points_table(result: SweepResult, ctx: Context | None = None) -> pd.DataFrame:
     frame = result.points
     shown = {"point": frame["point"]}
     for name in result.design.names:
-        shown[name] = _category(frame[name])
+        shown[result.labels.get(name, name)] = _category(frame[name])
     for metric in result.metrics:
-        label = _name(metric)
+        label = _name(metric, ctx)
         shown[label] = [_text(metric, v) for v in frame[metric]]
         shown[f"{label} 95%"] = [
             f"{_text(metric, lo)} – {_text(metric, hi)}"
@@ -414,8 +722,9 @@ def _points_table(result: SweepResult) -> pd.DataFrame:
     return pd.DataFrame(shown)
 
 
-def write_sweep_report(result: SweepResult, path: str | Path) -> Path:
-    """Write the sweep's self-contained HTML report."""
+def write_sweep_report(result: SweepResult, path: str | Path, plotly_js: str = "inline") -> Path:
+    """Write the sweep's HTML report (self-contained unless ``plotly_js="beside"``)."""
+    ctx = context(result)
     info = result.info
     design = result.design
     intro = [
@@ -432,33 +741,49 @@ def write_sweep_report(result: SweepResult, path: str | Path) -> Path:
     if result.indices is not None and len(result.indices):
         tables.append(("Sensitivity indices", result.indices))
     if design.size <= MAX_TABLE_POINTS:
-        tables.append(("Points", _points_table(result)))
-    return charts.write_report(
-        path, f"escalation sweep: {result.name}", result.figures(), tables=tables, intro=intro
-    )
-
-
-def compare_figure(table: pd.DataFrame, labels: Sequence[str]) -> go.Figure:
-    """Grouped bars: each outcome's probability in each scenario, with 95% Wilson intervals."""
-    fig = go.Figure()
-    for i, label in enumerate(labels):
-        rows = table[table["scenario"] == label]
-        p = rows["probability"].to_numpy(dtype=float)
-        fig.add_trace(
-            go.Bar(
-                x=[o.replace("_", " ") for o in rows["outcome"]],
-                y=p,
-                name=label,
-                marker_color=_COLORS[i % len(_COLORS)],
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": rows["hi"].to_numpy(dtype=float) - p,
-                    "arrayminus": p - rows["lo"].to_numpy(dtype=float),
-                },
-                hovertemplate="%{x}: %{y:.1%}<extra>" + label + "</extra>",
+        tables.append(("Points", _points_table(result, ctx)))
+    sections = discovery_sections(result, ctx)
+    variables = pd.DataFrame(
+        [
+            (
+                result.labels.get(name, name),
+                (spec or {}).get("path", ""),
+                ctx.written[name].text if name in ctx.written else "—",
             )
-        )
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return _layout(fig, "How the crisis ends, scenario by scenario", height=520)
+            for name, spec in (info.get("variables") or {}).items()
+        ],
+        columns=["variable", "path in the scenario", "the scenario as written"],
+    )
+    facts = pd.DataFrame(
+        [
+            ("experiment", str(info.get("title") or info.get("experiment", ""))),
+            ("experiment file", str(info.get("experiment_file", ""))),
+            ("experiment hash (SHA-256)", str(info.get("experiment_hash", ""))),
+            ("scenario file", str(info.get("scenario_file", ""))),
+            ("scenario hash (SHA-256)", str(info.get("scenario_hash", ""))),
+            ("seed", str(info.get("seed", ""))),
+            ("trials per point", f"{int(info.get('trials_per_point', 0) or 0):,}"),
+            ("escalation version", str((info.get("versions") or {}).get("escalation", "—"))),
+            ("run at (UTC)", str(info.get("created", "—"))),
+        ],
+        columns=["", "value"],
+    )
+    sections += [
+        charts.Section("Assumptions", table=facts),
+        charts.Section(
+            "Variables",
+            table=variables,
+            note="Everything else is as in the scenario file; its run report lists every "
+            "parameter with its distribution and source.",
+            level=3,
+        ),
+    ]
+    return charts.write_report(
+        path,
+        f"escalation sweep: {result.title or result.name}",
+        result.figures(),
+        tables=tables,
+        intro=intro,
+        sections=sections,
+        plotly_js=plotly_js,
+    )
