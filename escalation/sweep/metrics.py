@@ -9,7 +9,9 @@
                                  aid:<actor>, met:<decider>, granted:<demand> (normal interval)
 
 Outcome names are checked against the scenario's outcomes. Each metric gives three columns in
-a sweep's points table: ``<metric>``, ``<metric>:lo`` and ``<metric>:hi`` (the 95% interval).
+a sweep's points table: ``<metric>``, ``<metric>:lo`` and ``<metric>:hi`` (the 95% interval);
+a ``median_day:`` metric also gives ``<metric>:n``, the number of trials its median rests on
+(reports flag medians that rest on few trials).
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ def compute_metrics(
                 if found["median"] is None
                 else (found["median"], found["lo"], found["hi"])
             )
+            row[f"{metric.text}:n"] = float(found["n"])
         else:
             values = np.concatenate([b.records[metric.args[0]] for b in blocks]).astype(float)
             value = float(values.mean()) if n else math.nan

@@ -351,8 +351,7 @@ def heatmap_figure(result: SweepResult, metric: str, ctx: Context | None = None)
         if value != value:
             cell = "none<br>reached" if _is_day(metric) else "–"
         else:
-            interval = f"{_text(metric, lo)}–{_text(metric, hi)}"
-            cell = f"{_text(metric, value)}<br><span style='font-size:10px'>{interval}</span>"
+            cell = f"<b>{_text(metric, value)}</b><br>{_text(metric, lo)}–{_text(metric, hi)}"
         if few:
             cell += " †"
             flagged.append((c, r))
@@ -370,6 +369,7 @@ def heatmap_figure(result: SweepResult, metric: str, ctx: Context | None = None)
             y=rows,
             text=text,
             texttemplate="%{text}",
+            textfont={"size": 11},
             hovertext=hover,
             hoverinfo="text",
             colorscale="Reds_r" if day else "Reds",
