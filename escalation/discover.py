@@ -23,7 +23,7 @@ from escalation import analysis, charts
 from escalation.analysis import discovery
 from escalation.charts import Section
 from escalation.engine.labels import Labels, UnknownOutcome, normalized, sentence_case
-from escalation.engine.play import versions
+from escalation.engine.play import versions, with_overrides
 from escalation.engine.results import write_folder
 from escalation.scenario.load import load_scenario, scenario_hash
 from escalation.scenario.yamlio import InputError
@@ -126,8 +126,10 @@ def _scenario_of(info: dict[str, Any]):
     if not source or not Path(source).is_file():
         return None
     try:
-        scenario = load_scenario(source)
-    except InputError:
+        scenario = with_overrides(
+            load_scenario(source), info.get("trials"), info.get("seed"), info.get("horizon")
+        )
+    except (InputError, ValueError):
         return None
     return scenario if scenario_hash(scenario) == info.get("scenario_hash") else None
 

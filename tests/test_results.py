@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from builders import aid, concession, sanction, scenario, toy
 
-from escalation import api
+from escalation import analysis, api
 from escalation.engine.results import RUN_FILES, OutputError, RunResult
 from escalation.scenario.load import scenario_from_dict
 from escalation.scenario.yamlio import parse_yaml
@@ -169,3 +170,123 @@ def test_renaming_actors_changes_no_number(dec2021_path: Path) -> None:
     pd.testing.assert_frame_equal(first.trials, renamed_trials)
     pd.testing.assert_frame_equal(first.timeline, second.timeline.rename(columns=restore))
     pd.testing.assert_frame_equal(first.summary, second.summary)
+
+
+# --------------------------------------------------------------------------- analyst's API
+
+
+@pytest.fixture(scope="module")
+def dec2021_run(dec2021_path: Path) -> RunResult:
+    """dec2021 at 8,000 trials."""
+    return api.run(dec2021_path, trials=8000, seed=21)
+
+
+def test_the_type_outranks_the_parameters_that_stand_in_for_it(dec2021_run: RunResult) -> None:
+    """The issue's error: invasion_cost and russia_hope, read after the resolved type's
+    overrides, came out as the top drivers (-33 and -31 points). The type itself is the
+    driver; the two are measured within type and fall far behind it."""
+    table = dec2021_run.drivers()
+    factors = table[table["kind"] != "noise"].set_index("factor")
+    assert table.iloc[0]["factor"] == "type"
+    assert (factors.loc["type", "low"], factors.loc["type", "high"]) == ("coercer", "resolved")
+    for name in ("invasion_cost", "russia_hope"):
+        row = factors.loc[name]
+        assert row["within_type"]
+        # Outranked by the type beyond doubt: their whole interval lies nearer zero than the
+        # type's interval.
+        assert max(abs(row["lo"]), abs(row["hi"])) < factors.loc["type", "lo"] / 2
+    assert factors["pawn"].idxmax() == "type"
+    # The old reading (no type, values after the overrides) is what made the error.
+    old = analysis.drivers(
+        dec2021_run.trials,
+        dec2021_run.varying_parameters,
+        "full_scale_invasion",
+        types=[],
+        pawn=False,
+    )
+    assert old.iloc[0]["factor"] in ("invasion_cost", "russia_hope")
+    assert abs(old.iloc[0]["difference"]) > factors.loc["invasion_cost", "hi"] - factors.loc[
+        "invasion_cost", "lo"
+    ] + abs(factors.loc["invasion_cost", "difference"])
+
+
+def test_drivers_take_printed_labels_and_refuse_unknown_outcomes(dec2021_run: RunResult) -> None:
+    by_name = dec2021_run.drivers("full_scale_invasion")
+    for text in ("Full-scale invasion", "full scale invasion", "FULL_SCALE_INVASION"):
+        assert dec2021_run.drivers(text) is by_name
+    with pytest.raises(ValueError, match="'nuke' is not an outcome"):
+        dec2021_run.drivers("nuke")
+    either = dec2021_run.drivers("limited incursion (Donbas)+full-scale invasion")
+    type_row = either.set_index("factor").loc["type"]
+    assert type_row["p_high"] > by_name.set_index("factor").loc["type", "p_high"]
+    with pytest.raises(ValueError, match="not a violent outcome"):
+        dec2021_run.survival("settlement")
+
+
+def test_results_have_a_short_repr_and_a_notebook_table(dec2021_run: RunResult) -> None:
+    text = repr(dec2021_run)
+    assert len(text) < 400 and "8,000 trials" in text and "Full-scale invasion" in text
+    html = dec2021_run._repr_html_()
+    assert "<table>" in html and "Full-scale invasion" in html and len(html) < 5000
+
+
+def test_by_type_gives_each_types_outcomes(dec2021_run: RunResult) -> None:
+    table = dec2021_run.by_type()
+    assert set(table["type"]) == {"coercer", "resolved"}
+    p = table.set_index(["type", "outcome"])["probability"]
+    assert p["resolved", "full_scale_invasion"] > 5 * p["coercer", "full_scale_invasion"]
+
+
+def test_the_report_states_its_assumptions(dec2021_run: RunResult, tmp_path: Path) -> None:
+    path = dec2021_run.write_report(tmp_path / "report.html")
+    text = path.read_text(encoding="utf-8")
+    scenario = dec2021_run.scenario
+    for needle in (
+        scenario.title,
+        dec2021_run.info["scenario_hash"],
+        str(dec2021_run.info["seed"]),
+        "8,000",
+        "2021-12-07",
+        dec2021_run.info["versions"]["escalation"],
+        "Parameters",
+        "References",
+        "Private types",
+        "triangular(0.3, 0.6, 1.2)",  # a distribution
+        "day 0: uniform(70, 100); day 56: uniform(100, 175) (linear)",  # a path
+        "reached the rung 'Full-scale invasion' or a higher one",
+        "ended before any violent rung, with none of the demands granted",
+        "[fearon1994]",
+        "What drives full-scale invasion",
+        "When is full-scale invasion likely?",
+        "Outcomes by challenger type",
+    ):
+        assert needle in text, needle
+    for name in scenario.parameters:
+        assert f"<td>{name}</td>" in text
+    # Identifiers appear once, in the outcome definitions (the name to pass to --outcome).
+    shown = re.sub(r"<script.*?</script>", "", text, flags=re.S)
+    assert shown.count("full_scale_invasion") == 1
+
+
+def test_a_lighter_report_folder_keeps_plotly_beside(busy: RunResult, tmp_path: Path) -> None:
+    out = busy.write(tmp_path / "light", plotly_js="beside")
+    assert sorted(p.name for p in out.iterdir()) == sorted([*RUN_FILES, "plotly.min.js"])
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert '<script src="plotly.min.js"' in text
+    inline = busy.write(tmp_path / "inline")
+    assert (inline / "report.html").stat().st_size > (out / "report.html").stat().st_size + 10**6
+
+
+def test_base_rates_are_shown_beside_the_models_shares(dec2021_run: RunResult) -> None:
+    from escalation import charts
+    from escalation.engine import assumptions
+
+    recorded = SimpleNamespace(
+        base_rates={"full_scale_invasion": {"share": 0.08, "source": "[icb]"}}
+    )
+    rates = assumptions.base_rates(recorded)
+    assert rates == {"full_scale_invasion": (0.08, "[icb]")}
+    fig = charts.outcome_figure(dec2021_run.summary, dec2021_run.violent, base_rates=rates)
+    marker = fig.data[1]
+    assert list(marker.y) == [0.08] and "base rate" in marker.name
+    assert assumptions.base_rates(dec2021_run.scenario) == {}
