@@ -144,7 +144,7 @@ def test_compare_differences_have_paired_intervals(compared) -> None:
     assert invasion["diff_hi"] - invasion["diff_lo"] < unpaired / 2
     forest = compared.forest()
     assert forest.data[0].error_x.array is not None
-    assert "Harsher US sanctions minus" in forest.layout.annotations[0].text
+    assert "Harsher US sanctions minus" in forest.layout.title.text
 
 
 def test_compare_prints_differences_and_the_changed_fields(compared) -> None:

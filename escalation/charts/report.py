@@ -99,7 +99,7 @@ def _table_html(frame: pd.DataFrame) -> str:
         {str(col): [_format_cell(v) for v in frame[col].tolist()] for col in frame.columns},
         index=range(len(frame)),
     )
-    text = all(frame[c].dtype == object or str(frame[c].dtype) == "string" for c in frame)
+    text = not any(pd.api.types.is_numeric_dtype(frame[c]) for c in frame)
     classes = ["report-table", "text"] if text and len(frame.columns) else "report-table"
     return shown.to_html(index=False, escape=True, border=0, classes=classes)
 
@@ -241,7 +241,7 @@ def write_report(
       ``plotly.min.js`` is written once next to the page (if not already there) and loaded
       from it by a relative path.
 
-    plotly.js is inlined once, with the first figure; the page makes no
+    By default plotly.js is inlined once, with the first figure; the page makes no
     network requests.  Title, headings and notes are HTML-escaped.  The file
     is written to a temporary file in the target directory (created if
     missing) and moved into place with :func:`os.replace`, so readers never

@@ -180,6 +180,7 @@ class CompareResult:
                 "descriptions and sources are left out: they change no number).",
             ),
             charts.Section("Assumptions", table=facts, note=CRN_COMPARE),
+            charts.Section("Every number", table=self.table, note="As in compare.csv."),
         ]
         charts.write_report(
             folder / "report.html",
@@ -193,7 +194,7 @@ class CompareResult:
                     "pattern.",
                 )
             ],
-            tables=[("Probabilities", wide), ("Every number", self.table)],
+            tables=[("Probabilities", wide)],
             intro=[
                 f"{len(self.labels)} scenarios, {n:,} trials each, seed {self.info['seed']}.",
                 CRN_COMPARE,
@@ -269,16 +270,20 @@ def compare_figure(
                 showlegend=True,
             )
         )
-    fig.update_layout(
-        barmode="group",
-        legend={"title": {"text": "scenario"}, "orientation": "h", "y": -0.3, "x": 0},
-    )
     fig.update_xaxes(title="outcome")
     fig.update_yaxes(title="probability (share of trials)", tickformat=".0%", rangemode="tozero")
-    base_layout(fig, "How the crisis ends, scenario by scenario", 560)
+    base_layout(fig, "How the crisis ends, scenario by scenario", 600)
     fig.update_layout(
-        legend={"title": {"text": "scenario"}, "orientation": "h", "y": -0.32, "x": 0},
-        margin={"b": 170},
+        barmode="group",
+        legend={
+            "title": {"text": "scenario"},
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 0,
+            "font": {"size": 11},
+        },
+        margin={"t": 140},
     )
     return fig
 
@@ -299,12 +304,15 @@ def forest_figure(
     outcomes = list(dict.fromkeys(table["outcome"]))
     colors = colors or outcome_colors(outcomes)
     others = list(labels[1:])
+    several = len(others) > 1
     fig = make_subplots(
         rows=max(1, len(others)),
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.12,
-        subplot_titles=[_wrap(f"{label} minus {labels[0]}", 90) for label in others],
+        subplot_titles=[_wrap(f"{label} minus {labels[0]}", 90) for label in others]
+        if several
+        else None,
     )
     span = 0.01
     for row, label in enumerate(others, start=1):
@@ -353,10 +361,13 @@ def forest_figure(
         row=len(others),
         col=1,
     )
-    base_layout(
-        fig, f"Differences from {labels[0]}", 120 + 46 * len(outcomes) * max(1, len(others))
+    title = (
+        f"Differences from {labels[0]}"
+        if several or not others
+        else f"{others[0]} minus {labels[0]}"
     )
-    fig.update_layout(margin={"l": 200})
+    base_layout(fig, _wrap(title, 110), 150 + 46 * len(outcomes) * max(1, len(others)))
+    fig.update_layout(margin={"l": 200, "t": 110 if several else 90})
     return fig
 
 

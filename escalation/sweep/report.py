@@ -123,7 +123,10 @@ def _written_value(data: Mapping[str, Any], spec: Mapping[str, Any], levels: Seq
         target = dist.mean()
     if not means:
         return AsWritten(text, position=position)
-    nearest = min(means, key=lambda k: abs(means[k] - target))
+    gaps = sorted((abs(mean - target), key) for key, mean in means.items())
+    if len(gaps) > 1 and math.isclose(gaps[0][0], gaps[1][0], rel_tol=1e-6, abs_tol=1e-12):
+        return AsWritten(text, position=position, band=None if constant else band)  # a tie
+    nearest = gaps[0][1]
     exact = math.isclose(means[nearest], target, rel_tol=1e-9, abs_tol=1e-12) and (
         constant or template is not None
     )
