@@ -250,6 +250,8 @@ def test_report_figures_follow_the_design(kind, factors, settings, traces, tmp_p
         assert set(found["variable"]) == {"a", "b", "c"} and notes == []
     path = write_sweep_report(result, tmp_path / "report.html")
     text = path.read_text()
+    # The figures, the points table (small designs), the indices, and the assumptions (two).
     assert text.count("<section") == len(figures) + (1 if design.size <= 60 else 0) + (
         1 if found is not None else 0
-    )
+    ) + 2 + text.count("(scenario discovery)</h2>")
+    assert text.count("<figure>") == len(figures) + text.count("(scenario discovery)</h2>")

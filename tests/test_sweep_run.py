@@ -287,12 +287,20 @@ def test_compare_with_common_random_numbers(tmp_path: Path) -> None:
     same.write_text(DEC2021.read_text())
     result = api.compare([DEC2021, same, harsh], trials=3000, out=tmp_path / "out")
     table = result.table
-    assert result.labels == ["dec2021", "dec2021 (2)", "harsh"]
+    # Labelled by title; the file name tells apart scenarios that share one.
+    title = result.results[0].scenario.title
+    assert result.labels == [
+        f"{title} (dec2021.yaml)",
+        f"{title} (dec2021.yaml) (2)",
+        f"{title} (harsh.yaml)",
+    ]
     assert np.allclose(table.groupby("scenario")["probability"].sum(), 1.0)
-    copy = table[table["scenario"] == "dec2021 (2)"]
+    copy = table[table["scenario"] == result.labels[1]]
     # The same scenario with the same seed: identical trial by trial, so zero difference.
     assert (copy["difference"] == 0).all() and (copy["diff_lo"] == 0).all()
-    invasion = table[(table["scenario"] == "harsh") & (table["outcome"] == "full_scale_invasion")]
+    invasion = table[
+        (table["scenario"] == result.labels[2]) & (table["outcome"] == "full_scale_invasion")
+    ]
     assert invasion["diff_hi"].item() < 0  # harsher sanctions deter: a clear, paired drop
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == ["compare.csv", "report.html", "run.json"]
@@ -311,7 +319,7 @@ def test_cli_sweep_and_compare(small: Path, tmp_path: Path) -> None:
         ["compare", str(DEC2021), str(DEC2021), "--trials", "500", "--out", str(tmp_path / "c")],
     )
     assert result.exit_code == 0, result.output
-    assert "full scale invasion" in result.output
+    assert "Full-scale" in result.output and "Nuclear use" in result.output
     assert (tmp_path / "c" / "compare.csv").is_file()
     # --resume needs the folder of the interrupted sweep.
     result = runner.invoke(app, ["sweep", str(small), "--resume"])
