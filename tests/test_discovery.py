@@ -216,3 +216,44 @@ def test_discover_on_a_latin_hypercube_reads_values_in_their_units(sweep_folder:
         discover(sweep_folder, "median_day:full_scale_invasion")
     with pytest.raises(InputError, match="not a metric of this sweep"):
         discover(sweep_folder, "p:settlement")
+
+
+def test_discover_reads_the_trials_table_of_several_deciders(tmp_path: Path) -> None:
+    """The coming table: parameters as drawn, a type, peak, rung and exit per decider."""
+    rng = np.random.default_rng(2)
+    n = 3000
+    a = rng.uniform(0, 1, n)
+    red = rng.choice(["hawk", "dove"], n)
+    war = rng.random(n) < np.where((red == "hawk") & (a > 0.5), 0.7, 0.05)
+    table = pd.DataFrame(
+        {
+            "trial": np.arange(n),
+            "a": a,
+            "b": rng.uniform(0, 1, n),
+            "type:red": pd.Categorical(red),
+            "type:blue": pd.Categorical(rng.choice(["firm", "soft"], n)),
+            "outcome": pd.Categorical(np.where(war, "war", "settlement")),
+            "outcome_day": rng.integers(0, 30, n),
+            "day_war": pd.array(np.where(war, 3, -1), dtype="Int64"),
+            "peak:red": pd.Categorical(np.where(war, "war", "calm")),
+            "rung:red": pd.Categorical(np.where(war, "war", "calm")),
+            "exit:red": pd.Categorical(rng.choice(["pressing", "ended"], n)),
+            "exit_day:red": pd.array(rng.integers(0, 30, n), dtype="Int64"),
+            "ended_by": np.where(war, "", "red"),
+            "met:red": rng.uniform(0, 1, n),
+            "granted:ask": rng.random(n) < 0.3,
+            "day_granted:ask": pd.array(rng.integers(0, 30, n), dtype="Int64"),
+            "sanctions:red": rng.uniform(0, 1, n),
+            "aid:blue": rng.uniform(0, 1, n),
+        }
+    )
+    folder = tmp_path / "run"
+    folder.mkdir()
+    table.to_parquet(folder / "trials.parquet")
+    found = discover(folder, "war")
+    assert set(found.found.inputs) == {"a", "b", "type:red", "type:blue"}
+    limits = {lim.name: lim for lim in found.found.boxes[0].limits}
+    assert set(limits) == {"a", "type:red"}
+    assert limits["type:red"].categories == ("hawk",)
+    assert limits["a"].low == pytest.approx(0.5, abs=0.05)
+    assert found.labels["type:red"] == "type of red"
