@@ -516,7 +516,8 @@ def summary_text(found: Discovery, what: str, labels: Mapping[str, str] | None =
     for i, box in enumerate(found.boxes, start=1):
         where = " and ".join(lim.text(labels.get(lim.name)) for lim in box.limits) or "anywhere"
         held = (
-            f" (on held-out cases: {box.test_density:.0%} and {box.test_coverage:.0%})"
+            f" (on held-out cases: density {box.test_density:.0%}, coverage "
+            f"{box.test_coverage:.0%})"
             if box.test_density is not None
             else ""
         )

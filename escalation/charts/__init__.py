@@ -12,7 +12,6 @@ from escalation.charts.figures import (
     cumulative_figure,
     drivers_figure,
     outcome_figure,
-    series_color,
     survival_figure,
     timeline_figure,
 )
@@ -30,7 +29,6 @@ __all__ = [
     "outcome_colors",
     "outcome_figure",
     "render_report",
-    "series_color",
     "survival_figure",
     "time_axis",
     "timeline_figure",

@@ -117,7 +117,7 @@ def discovery_figure(
         col=1,
     )
     fig.update_xaxes(title_text="coverage", tickformat=".0%", range=[0, 1.03], row=1, col=1)
-    fig.update_yaxes(title_text=f"density: {what} in the box", tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(title_text=f"density: {what}", tickformat=".0%", row=1, col=1)
 
     box = found.boxes[0] if found.boxes else None
     limits = list(box.limits) if box is not None else []
@@ -176,7 +176,7 @@ def discovery_figure(
     fig.update_yaxes(automargin=True, row=1, col=2)
     height = max(460, 200 + 46 * len(limits))
     base_layout(fig, title or f"Where is {what} high? (PRIM)", height)
-    fig.update_layout(margin={"b": 130})
+    fig.update_layout(margin={"b": 130, "t": 100})
     return fig
 
 

@@ -22,7 +22,6 @@ from plotly.subplots import make_subplots
 from escalation.charts.style import (
     COOL_COLORS,
     NEUTRAL_ANCHORS,
-    SERIES_COLORS,
     TYPE_COLOR,
     WARM_ANCHORS,
     base_layout,
@@ -508,8 +507,3 @@ def drivers_figure(
     )
     fig.update_yaxes(title_text="factor", automargin=True, row=1, col=1)
     return fig
-
-
-def series_color(index: int) -> str:
-    """The colour of the ``index``-th series that is not an outcome (a scenario, a box)."""
-    return SERIES_COLORS[index % len(SERIES_COLORS)]

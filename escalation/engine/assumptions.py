@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from escalation.engine.labels import DIPLOMATIC_DEFINITIONS, Labels, sentence_case
+from escalation.engine.labels import DIPLOMATIC_DEFINITIONS, Labels
 from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Parameter, Scenario
 
 
@@ -163,8 +163,3 @@ def scenario_differences(first: Scenario, other: Scenario) -> pd.DataFrame:
                 item, rest = section, ""
             rows.append((section, item, rest, _shown(x), _shown(y)))
     return pd.DataFrame(rows, columns=["section", "item", "field", "first", "this"])
-
-
-def describe_outcome(name: str, labels: Labels) -> str:
-    """An outcome's label in running text: ``full-scale invasion``."""
-    return sentence_case(labels.outcome(name))

@@ -139,7 +139,7 @@ class Labels:
         then returned joined the same way. Raises :class:`UnknownOutcome` listing the outcomes.
         """
         names = list(known)
-        parts = [p for p in str(text).split("+")] if "+" in str(text) else [str(text)]
+        parts = str(text).split("+")
         lookup: dict[str, str] = {}
         for name in names:
             for key in (name, self.outcome(name), humanize(name)):
