@@ -43,7 +43,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from escalation.analysis.intervals import wilson_interval
 
@@ -300,6 +299,8 @@ def _restricted(data: _Data, bounds: _Bounds, full: _Bounds) -> list[str]:
 
 def _qp(y: np.ndarray, binary: bool, box: np.ndarray, wider: np.ndarray) -> float:
     """Quasi-p-value that the box's density exceeds the wider box's by chance alone."""
+    from scipy import stats  # imported on first use: it is slow to import
+
     if binary:
         k, n = int(y[box].sum()), int(box.sum())
         p = _mean(y, wider)
