@@ -30,7 +30,8 @@ from escalation.charts.style import (
     lower_first,
     translucent,
 )
-from escalation.scenario.distributions import parse_distribution
+from escalation.scenario.distributions import DistributionError, parse_distribution
+from escalation.scenario.yamlio import InputError
 
 #: A :class:`~escalation.sweep.runner.SweepResult` (not imported: the runner imports this module).
 SweepResult = Any
@@ -96,8 +97,8 @@ def _written_value(data: Mapping[str, Any], spec: Mapping[str, Any], levels: Seq
     text = str(holder)
     try:
         dist = parse_distribution(holder)
-    except Exception:
-        dist = None
+    except (DistributionError, TypeError):
+        dist = None  # an expression, a flag or text: shown as written, not placed on an axis
     template = spec.get("format")
     if dist is None:
         exact = [v for v in levels if str(v) == text or _short(v) == text]
@@ -118,7 +119,7 @@ def _written_value(data: Mapping[str, Any], spec: Mapping[str, Any], levels: Seq
         for v in numeric:
             try:
                 means[_short(v)] = parse_distribution(target_obj.written(v)).mean()
-            except Exception:
+            except (DistributionError, TypeError):
                 continue
         target = dist.mean()
     if not means:
@@ -147,8 +148,8 @@ def context(result: SweepResult) -> Context:
     if path and digest and Path(path).is_file():
         try:
             scenario = _load(str(path), str(digest))
-        except Exception:
-            scenario = None
+        except (InputError, OSError):
+            scenario = None  # the report is still written, without the scenario's marks
     if scenario is None:
         return Context()
     from escalation.engine.labels import Labels
