@@ -28,23 +28,6 @@ from escalation.engine.results import write_folder
 from escalation.scenario.load import load_scenario, scenario_hash
 from escalation.scenario.yamlio import InputError
 
-#: Columns of a trials table that are results, not inputs.
-OUTPUT_COLUMNS = frozenset(
-    {"trial", "outcome", "outcome_day", "peak_rung", "sanctions", "aid", "granted", "ended_by"}
-)
-OUTPUT_PREFIXES = (
-    "day_",
-    "peak:",
-    "rung:",
-    "exit:",
-    "exit_day:",
-    "met:",
-    "granted:",
-    "day_granted:",
-    "sanctions:",
-    "aid:",
-)
-
 
 @dataclass
 class DiscoverResult:
@@ -137,16 +120,7 @@ def _scenario_of(info: dict[str, Any]):
 def _run_inputs(trials: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Parameter and type columns of a trials table (constant ones left out)."""
     types = [c for c in analysis.type_columns(trials) if trials[c].nunique() > 1]
-    params = [
-        str(c)
-        for c in trials.columns
-        if str(c) not in OUTPUT_COLUMNS
-        and not str(c).startswith(OUTPUT_PREFIXES)
-        and str(c) not in types
-        and not str(c).startswith("type")
-        and pd.api.types.is_numeric_dtype(trials[c])
-        and trials[c].nunique() > 1
-    ]
+    params = [c for c in analysis.parameter_columns(trials) if trials[c].nunique() > 1]
     return params, types
 
 
@@ -170,25 +144,6 @@ def _discover_run(folder: Path, outcome: str, options: dict[str, Any]) -> Discov
         name = labels.resolve_outcome(outcome, known)
     except UnknownOutcome as error:
         raise _fail(folder, "--outcome", str(error)) from None
-    if "type" in trials.columns:
-        # One `type` column: parameters are recorded after the type's overrides, and an
-        # overridden column stands in for the type. Leave those columns out.
-        if scenario is not None:
-            overridden = {k for t in scenario.challenger.types.values() for k in t.overrides}
-            params = [p for p in params if p not in overridden]
-            if overridden:
-                notes.append(
-                    "Left out as inputs: "
-                    + ", ".join(sorted(overridden))
-                    + " (their columns hold the values a type overrides them with; the type "
-                    "is an input itself)."
-                )
-        else:
-            notes.append(
-                "This table records parameters after the type overrides; without the scenario "
-                "file the overridden columns cannot be left out, so a limit on one of them may "
-                "stand in for the type."
-            )
     y = analysis.indicator(trials, name.split("+"))
     what = "P(" + " or ".join(sentence_case(labels.outcome(n)) for n in name.split("+")) + ")"
     factor = {c: labels.factor(c) for c in [*params, *types]}

@@ -18,6 +18,7 @@ from escalation.analysis import (
     median_day,
     newcombe_difference,
     outcome_summary,
+    parameter_columns,
     survival,
     timing_summary,
     type_outcomes,
@@ -250,7 +251,6 @@ def _planted(n: int = 3000, seed: int = 11) -> pd.DataFrame:
 COLUMNS = [
     "factor",
     "kind",
-    "within_type",
     "low",
     "high",
     "p_low",
@@ -326,67 +326,78 @@ def test_drivers_discrete_parameter() -> None:
     assert row["lo"] <= row["difference"] <= row["hi"]
 
 
-def _typed(n: int = 20_000, seed: int = 3, column: str = "type") -> pd.DataFrame:
-    """Two private types; 'cost' is overridden by the resolved type (as the legacy table
-    records it): coercers draw it from [0.3, 1.2] and it lowers P(war) a little; resolved
-    challengers replace it by a value from [0.05, 0.3] that does nothing, and they go to war
-    far more often. 'drawn_cost' is the value as drawn, before the override."""
+def _typed(n: int = 20_000, seed: int = 3) -> pd.DataFrame:
+    """A decider 'red' with two private types, as the trials table records them.
+
+    Each trial draws ``prior`` from [0.1, 0.4] and is 'resolved' with that probability.
+    Coercers play the drawn ``cost`` (from [0.3, 1.2]), which lowers P(war) a little; resolved
+    trials replace it by an override from [0.05, 0.3] that does nothing, and they go to war
+    far more often. ``cost`` holds the values as drawn (what the table records);
+    ``cost_played`` the values after the override (what tables recorded before, the error).
+    """
     rng = np.random.default_rng(seed)
-    resolved = rng.random(n) < 0.25
+    prior = rng.uniform(0.1, 0.4, n)
+    resolved = rng.random(n) < prior
     drawn = rng.uniform(0.3, 1.2, n)
     override = rng.uniform(0.05, 0.3, n)
-    cost = np.where(resolved, override, drawn)
     p = np.where(resolved, 0.45, 0.08 - 0.06 * (drawn - 0.3) / 0.9)
     war = rng.random(n) < p
     return pd.DataFrame(
         {
-            column: pd.Categorical(
+            "prior": prior,
+            "cost": drawn,
+            "cost_played": np.where(resolved, override, drawn),
+            "noise": rng.random(n),
+            "type:red": pd.Categorical(
                 np.where(resolved, "resolved", "coercer"), categories=["coercer", "resolved"]
             ),
-            "cost": cost,
-            "drawn_cost": drawn,
-            "noise": rng.random(n),
             "outcome": np.where(war, "war", "peace"),
         }
     )
 
 
+def _se(p: float, n: float) -> float:
+    return math.sqrt(p * (1 - p) / n)
+
+
 def test_a_parameter_that_stands_in_for_the_type_does_not_outrank_it() -> None:
     trials = _typed()
-    # Today's error: without the type as a factor, the overridden column looks like the top
-    # driver, at about -37 points (it mostly tells resolved from coercer trials).
-    naive = drivers(trials, ["cost", "noise"], "war", types=[], pawn=False)
-    assert naive.iloc[0]["factor"] == "cost" and naive.iloc[0]["difference"] < -0.3
-    # The type is a factor; the overridden column is measured within type.
-    right = drivers(trials, ["cost", "noise"], "war", within_type=["cost"])
+    # The old error: values read after the override, without the type as a factor, make the
+    # overridden column look like the top driver (about -30 points: it mostly tells resolved
+    # from coercer trials).
+    naive = drivers(trials, ["cost_played", "noise"], "war", types=[], pawn=False)
+    assert naive.iloc[0]["factor"] == "cost_played" and naive.iloc[0]["difference"] < -0.2
+    # The table as recorded: the type is a factor, the parameter is read as drawn.
+    right = drivers(trials, ["cost", "noise"], "war")
     table = _factors(right).set_index("factor")
-    assert right.iloc[0]["factor"] == "type"
-    assert (table.loc["type", "low"], table.loc["type", "high"]) == ("coercer", "resolved")
-    # P(war | resolved) - P(war | coercer) = 0.45 - 0.05 = 0.40.
-    assert table.loc["type", "difference"] == pytest.approx(0.40, abs=0.03)
-    assert abs(table.loc["cost", "difference"]) < table.loc["type", "difference"] / 4
-    assert table.loc["cost", "within_type"]
-    assert table.loc["type", "pawn"] > table.loc["cost", "pawn"]
-    # Within type the cost's effect is the coercers' (top vs bottom third: about -0.04)
-    # weighted by their share (0.75); the resolved stratum adds nothing: about -0.03.
-    expected = 0.75 * -0.06 * (2 / 3)
-    assert table.loc["cost", "lo"] <= expected <= table.loc["cost", "hi"]
+    assert right.iloc[0]["factor"] == "type:red" and right.iloc[0]["kind"] == "type"
+    assert (table.loc["type:red", "low"], table.loc["type:red", "high"]) == (
+        "coercer",
+        "resolved",
+    )
+    # P(war | resolved) - P(war | coercer) = 0.45 - 0.05, within 4 standard errors (about a
+    # quarter of the 20,000 trials are resolved).
+    se = math.hypot(_se(0.45, 0.25 * 20_000), _se(0.05, 0.75 * 20_000))
+    assert table.loc["type:red", "difference"] == pytest.approx(0.40, abs=4 * se)
+    assert abs(table.loc["cost", "difference"]) < table.loc["type:red", "difference"] / 4
+    assert table.loc["type:red", "pawn"] > table.loc["cost", "pawn"]
+    # As drawn, the cost acts only in the coercers' trials (three quarters): top third minus
+    # bottom third of its range is 2/3 of its -0.06, times 0.75, about -0.03.
+    assert table.loc["cost", "lo"] <= 0.75 * -0.06 * (2 / 3) <= table.loc["cost", "hi"] < 0
 
 
-def test_values_as_drawn_need_no_stratum_and_types_are_named_per_decider() -> None:
-    trials = _typed(column="type:red")
-    d = drivers(trials, ["drawn_cost", "noise"], "war")
-    table = _factors(d).set_index("factor")
-    assert d.iloc[0]["factor"] == "type:red" and d.iloc[0]["kind"] == "type"
-    # As drawn, the cost only acts on the 75% coercers: about 0.75 * -0.04 = -0.03.
-    row = table.loc["drawn_cost"]
-    assert not row["within_type"]
-    assert row["lo"] <= 0.75 * -0.06 * (2 / 3) <= row["hi"] < 0
+def test_a_parameter_that_sets_a_types_prior_keeps_its_effect_through_the_type() -> None:
+    # Why drivers do not stratify by type: the prior's effect runs through the type it makes
+    # likelier. Top third of U(0.1, 0.4) averages 0.35, the bottom third 0.15, so P(resolved)
+    # differs by 0.2 and P(war) by about 0.2 * (0.45 - 0.05) = 0.08.
+    row = _factors(drivers(_typed(), ["prior", "noise"], "war")).set_index("factor").loc["prior"]
+    assert row["lo"] <= 0.2 * (0.45 - 0.05) <= row["hi"]
+    assert row["lo"] > 0
 
 
 def test_type_outcomes_gives_each_types_shares() -> None:
     trials = _typed()
-    table = type_outcomes(trials, "type", ["peace", "war"])
+    table = type_outcomes(trials, "type:red", ["peace", "war"])
     assert list(table["type"].unique()) == ["coercer", "resolved"]
     resolved = table[(table["type"] == "resolved") & (table["outcome"] == "war")].iloc[0]
     n = int(resolved["trials"])
@@ -411,3 +422,20 @@ def test_cumulative_incidence_is_one_minus_survival_and_nested() -> None:
     assert list(war) == pytest.approx([0, 0, 0.2, 0.2, 0.4, 0.4])
     assert (war <= strike).all()
     assert (curves["lo"] <= curves["reached"]).all() and (curves["reached"] <= curves["hi"]).all()
+
+
+def test_parameter_columns_are_the_floats_without_a_colon() -> None:
+    trials = pd.DataFrame(
+        {
+            "trial": np.arange(3),
+            "cost": [0.1, 0.2, 0.3],
+            "forces@56": [100.0, 120.0, 150.0],
+            "type:red": pd.Categorical(["a", "b", "a"]),
+            "outcome_day": [1, 2, 3],
+            "met:red": [0.0, 0.5, 1.0],
+            "aid:blue": [0.0, 1.0, 2.0],
+            "granted:ask": [True, False, True],
+            "day_war": pd.array([None, 2, None], dtype="Int64"),
+        }
+    )
+    assert parameter_columns(trials) == ["cost", "forces@56"]

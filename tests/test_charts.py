@@ -48,9 +48,9 @@ def timeline() -> pd.DataFrame:
     live = 1 - settled - nuclear
     frame = {
         "day": days,
-        "rung:posturing": live * 0.6,
-        "rung:mobilization": live * 0.3,
-        "rung:limited_incursion": live * 0.1,
+        "rung:red:posturing": live * 0.6,
+        "rung:red:mobilization": live * 0.3,
+        "rung:red:limited_incursion": live * 0.1,
         "ended:settlement": settled * 0.7,
         "ended:stand_down": settled * 0.3,
         "ended:nuclear_use": nuclear,
@@ -212,9 +212,8 @@ def test_drivers_figure(drivers_df: pd.DataFrame) -> None:
 def test_drivers_figure_shows_types_and_the_pawn_index() -> None:
     frame = pd.DataFrame(
         {
-            "factor": ["type", "cost", "noise", "(noise floor)"],
+            "factor": ["type:red", "cost", "noise", "(noise floor)"],
             "kind": ["type", "parameter", "parameter", "noise"],
-            "within_type": [False, True, False, False],
             "low": ["coercer", "", "", ""],
             "high": ["resolved", "", "", ""],
             "p_low": [0.03, 0.2, 0.1, 0.1],
@@ -226,13 +225,9 @@ def test_drivers_figure_shows_types_and_the_pawn_index() -> None:
             "pawn": [0.2, 0.04, 0.004, 0.004],
         }
     )
-    fig = drivers_figure(frame, "war", labels={"type": "challenger type", "cost": "invasion cost"})
+    fig = drivers_figure(frame, "war", labels={"type:red": "type of Red", "cost": "invasion cost"})
     effect, pawn = fig.data
-    assert list(effect.y) == [
-        "Noise",
-        "invasion cost (within type)",
-        "challenger type: resolved vs coercer",
-    ]
+    assert list(effect.y) == ["Noise", "invasion cost", "type of Red: resolved vs coercer"]
     assert list(pawn.x) == [0.004, 0.04, 0.2]
     assert effect.marker.color[-1] != effect.marker.color[-2]  # a type has its own colour
     assert any(shape.x0 == 0.004 for shape in fig.layout.shapes)  # the noise floor

@@ -121,20 +121,21 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_discover_on_a_run_names_the_type_and_leaves_out_its_stand_ins(run_folder: Path) -> None:
+def test_discover_on_a_run_names_the_type_and_reads_parameters_as_drawn(
+    run_folder: Path,
+) -> None:
     found = discover(run_folder, "Full-scale invasion")
     assert found.kind == "run" and found.outcome == "full_scale_invasion"
-    inputs = set(found.found.inputs)
-    # The table records invasion_cost and russia_hope after the resolved type's overrides;
-    # they are left out, and the type itself is an input.
-    assert "type" in inputs and "invasion_cost" not in inputs and "russia_hope" not in inputs
-    assert "resolved_invasion_cost" in inputs
+    inputs = found.found.inputs
+    # Every varying parameter as drawn (the path points too), and the type; no result column.
+    assert {"type:russia", "invasion_cost", "russia_hope", "russia_forces@56"} <= set(inputs)
+    assert not any(":" in name for name in inputs if name != "type:russia")
+    assert "trial" not in inputs and "outcome_day" not in inputs
     box = found.found.boxes[0]
-    assert {lim.name for lim in box.limits} >= {"type"}
-    kinds = next(lim for lim in box.limits if lim.name == "type")
+    kinds = next(lim for lim in box.limits if lim.name == "type:russia")
     assert kinds.categories == ("resolved",)
     assert box.density > 2 * found.found.base_density
-    assert any("Left out" in note for note in found.notes)
+    assert found.labels["type:russia"] == "type of Russian Federation"
 
 
 def test_discover_writes_a_folder_and_prints_boxes(run_folder: Path, tmp_path: Path) -> None:
@@ -144,7 +145,7 @@ def test_discover_writes_a_folder_and_prints_boxes(run_folder: Path, tmp_path: P
         app, ["discover", str(run_folder), "--outcome", "full_scale_invasion", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    assert "Box 1: coverage" in result.output and "challenger type" in result.output
+    assert "Box 1: coverage" in result.output and "type of Russian" in result.output
     assert "{resolved}" in result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "boxes.csv",
@@ -219,7 +220,7 @@ def test_discover_on_a_latin_hypercube_reads_values_in_their_units(sweep_folder:
 
 
 def test_discover_reads_the_trials_table_of_several_deciders(tmp_path: Path) -> None:
-    """The coming table: parameters as drawn, a type, peak, rung and exit per decider."""
+    """The table of several deciders: parameters as drawn, a type, peak, rung, exit each."""
     rng = np.random.default_rng(2)
     n = 3000
     a = rng.uniform(0, 1, n)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -183,31 +183,33 @@ def dec2021_run(dec2021_path: Path) -> RunResult:
 
 def test_the_type_outranks_the_parameters_that_stand_in_for_it(dec2021_run: RunResult) -> None:
     """The issue's error: invasion_cost and russia_hope, read after the resolved type's
-    overrides, came out as the top drivers (-33 and -31 points). The type itself is the
-    driver; the two are measured within type and fall far behind it."""
+    overrides, came out as the top drivers (-33 and -31 points). The table now records them
+    as drawn and the type is a factor: the type leads, and the two fall far behind it."""
     table = dec2021_run.drivers()
     factors = table[table["kind"] != "noise"].set_index("factor")
-    assert table.iloc[0]["factor"] == "type"
-    assert (factors.loc["type", "low"], factors.loc["type", "high"]) == ("coercer", "resolved")
+    assert table.iloc[0]["factor"] == "type:russia"
+    assert (factors.loc["type:russia", "low"], factors.loc["type:russia", "high"]) == (
+        "coercer",
+        "resolved",
+    )
     for name in ("invasion_cost", "russia_hope"):
         row = factors.loc[name]
-        assert row["within_type"]
-        # Outranked by the type beyond doubt: their whole interval lies nearer zero than the
-        # type's interval.
-        assert max(abs(row["lo"]), abs(row["hi"])) < factors.loc["type", "lo"] / 2
-    assert factors["pawn"].idxmax() == "type"
-    # The old reading (no type, values after the overrides) is what made the error.
+        # Outranked beyond doubt: their whole interval lies nearer zero than half the type's.
+        assert max(abs(row["lo"]), abs(row["hi"])) < factors.loc["type:russia", "lo"] / 2
+    assert factors["pawn"].idxmax() == "type:russia"
+    # The old reading: the values the trials played (after the overrides), without the type.
+    trials = dec2021_run.trials.copy()
+    overridden = dec2021_run.overridden()
+    assert set(overridden["parameter"]) == {"invasion_cost", "russia_hope"}
+    for row in overridden.itertuples():
+        replaced = trials[f"type:{row.decider}"] == row.type
+        trials[row.parameter] = trials[row.parameter].where(~replaced, trials[row.override])
     old = analysis.drivers(
-        dec2021_run.trials,
-        dec2021_run.varying_parameters,
-        "full_scale_invasion",
-        types=[],
-        pawn=False,
+        trials, dec2021_run.varying_parameters, "full_scale_invasion", types=[], pawn=False
     )
     assert old.iloc[0]["factor"] in ("invasion_cost", "russia_hope")
-    assert abs(old.iloc[0]["difference"]) > factors.loc["invasion_cost", "hi"] - factors.loc[
-        "invasion_cost", "lo"
-    ] + abs(factors.loc["invasion_cost", "difference"])
+    row = factors.loc[old.iloc[0]["factor"]]
+    assert abs(old.iloc[0]["difference"]) > abs(row["difference"]) + (row["hi"] - row["lo"])
 
 
 def test_drivers_take_printed_labels_and_refuse_unknown_outcomes(dec2021_run: RunResult) -> None:
@@ -217,8 +219,8 @@ def test_drivers_take_printed_labels_and_refuse_unknown_outcomes(dec2021_run: Ru
     with pytest.raises(ValueError, match="'nuke' is not an outcome"):
         dec2021_run.drivers("nuke")
     either = dec2021_run.drivers("limited incursion (Donbas)+full-scale invasion")
-    type_row = either.set_index("factor").loc["type"]
-    assert type_row["p_high"] > by_name.set_index("factor").loc["type", "p_high"]
+    type_row = either.set_index("factor").loc["type:russia"]
+    assert type_row["p_high"] > by_name.set_index("factor").loc["type:russia", "p_high"]
     with pytest.raises(ValueError, match="not a violent outcome"):
         dec2021_run.survival("settlement")
 
@@ -232,9 +234,12 @@ def test_results_have_a_short_repr_and_a_notebook_table(dec2021_run: RunResult) 
 
 def test_by_type_gives_each_types_outcomes(dec2021_run: RunResult) -> None:
     table = dec2021_run.by_type()
+    pd.testing.assert_frame_equal(table, dec2021_run.by_type("russia"))
     assert set(table["type"]) == {"coercer", "resolved"}
     p = table.set_index(["type", "outcome"])["probability"]
     assert p["resolved", "full_scale_invasion"] > 5 * p["coercer", "full_scale_invasion"]
+    with pytest.raises(ValueError, match="'ukraine' is not a decider with private types"):
+        dec2021_run.by_type("ukraine")
 
 
 def test_the_report_states_its_assumptions(dec2021_run: RunResult, tmp_path: Path) -> None:
@@ -258,7 +263,8 @@ def test_the_report_states_its_assumptions(dec2021_run: RunResult, tmp_path: Pat
         "[fearon1994]",
         "What drives full-scale invasion",
         "When is full-scale invasion likely?",
-        "Outcomes by challenger type",
+        "Outcomes by type of Russian Federation",
+        "as drawn (replaced in trials of type resolved)",
     ):
         assert needle in text, needle
     for name in scenario.parameters:
@@ -277,16 +283,118 @@ def test_a_lighter_report_folder_keeps_plotly_beside(busy: RunResult, tmp_path: 
     assert (inline / "report.html").stat().st_size > (out / "report.html").stat().st_size + 10**6
 
 
-def test_base_rates_are_shown_beside_the_models_shares(dec2021_run: RunResult) -> None:
-    from escalation import charts
-    from escalation.engine import assumptions
+def test_base_rates_are_shown_beside_the_models_shares(
+    dec2021_run: RunResult, tmp_path: Path
+) -> None:
+    from escalation.engine import assumptions, run_report
 
-    recorded = SimpleNamespace(
-        base_rates={"full_scale_invasion": {"share": 0.08, "source": "[icb]"}}
-    )
-    rates = assumptions.base_rates(recorded)
-    assert rates == {"full_scale_invasion": (0.08, "[icb]")}
-    fig = charts.outcome_figure(dec2021_run.summary, dec2021_run.violent, base_rates=rates)
-    marker = fig.data[1]
-    assert list(marker.y) == [0.08] and "base rate" in marker.name
     assert assumptions.base_rates(dec2021_run.scenario) == {}
+    data = dec2021_run.scenario.model_dump(mode="json", exclude_defaults=True)
+    data["base_rates"] = {"full_scale_invasion": {"share": 0.08, "source": "[icb]"}}
+    # The model never reads base rates: the same trials stand for the recorded scenario.
+    recorded = dataclasses.replace(dec2021_run, scenario=scenario_from_dict(data))
+    assert assumptions.base_rates(recorded.scenario) == {"full_scale_invasion": (0.08, "[icb]")}
+    marker = recorded.figures()["outcomes"].data[1]
+    assert list(marker.x) == ["Full-scale invasion"] and list(marker.y) == [0.08]
+    table = run_report.outcomes_table(recorded).set_index("outcome")
+    assert table.loc["Full-scale invasion", "base rate"] == "8.0%"
+    assert table.loc["Full-scale invasion", "base rate source"] == "[icb]"
+    assert table.loc["Settlement", "base rate"] == "—"
+    text = recorded.write_report(tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<h3>Base rates</h3>" in text
+
+
+def _two_deciders() -> dict:
+    """Red and blue decide, each on a ladder of its own; both have private types."""
+    data = toy(date="2022-01-01")
+    del data["challenger"], data["ladder"]
+    data["parameters"] = {
+        "raid_cost": {"dist": "uniform(0.05, 0.6)", "source": "t"},
+        "p_bold": {"dist": "uniform(0.2, 0.6)", "source": "t"},
+        "bold_cost": {"dist": "uniform(0, 0.05)", "source": "t"},
+    }
+    data["ladders"] = {
+        "red_ladder": [
+            {"id": "calm", "choosable": False},
+            {"id": "standoff", "label": "Armed standoff", "hold_cost": 0.002},
+            {"id": "raid", "label": "Border raid", "outcome": "skirmish", "cost": "raid_cost"},
+            {"id": "war", "label": "Open war", "outcome": "war", "gain": 1, "cost": 0.4},
+        ],
+        "blue_ladder": [
+            {"id": "quiet", "choosable": False},
+            {"id": "alert", "label": "On alert", "hold_cost": 0.001},
+            {"id": "blockade", "label": "Naval blockade", "outcome": "skirmish", "cost": 0.2},
+        ],
+    }
+    data["severity"] = ["skirmish", "war"]
+    traits = {"stake": 1, "rationality": 5, "decision_rate": 0.2, "hope": 0.2}
+    data["deciders"] = {
+        "chal": {
+            **traits,
+            "ladder": "red_ladder",
+            "target": "tgt",
+            "start_rung": "standoff",
+            "types": {
+                "timid": {"prior": "1 - p_bold"},
+                "bold": {"prior": "p_bold", "overrides": {"raid_cost": "bold_cost"}},
+            },
+        },
+        "tgt": {
+            **traits,
+            "ladder": "blue_ladder",
+            "target": "chal",
+            "start_rung": "alert",
+            "types": {"firm": {"prior": 0.5}, "soft": {"prior": 0.5}},
+        },
+    }
+    data["demands"] = {
+        "ask": {"by": "chal", "weight": 1, "grantors": ["guard"], "source": "t"},
+        "back": {"by": "tgt", "weight": 1, "grantors": ["guard"], "source": "t"},
+    }
+    return data
+
+
+@pytest.fixture(scope="module")
+def two() -> RunResult:
+    """A small run with two deciders on ladders of their own."""
+    return api.run(scenario(_two_deciders()), trials=3000, seed=5)
+
+
+def test_several_deciders_give_a_factor_and_a_table_per_type(two: RunResult) -> None:
+    assert two.type_columns == ["type:chal", "type:tgt"]
+    factors = two.drivers("war").set_index("factor")
+    assert {"type:chal", "type:tgt", "raid_cost", "p_bold"} <= set(factors.index)
+    assert factors.loc["type:tgt", "kind"] == "type"
+    assert set(two.by_type("tgt")["type"]) == {"firm", "soft"}
+    assert set(two.by_type()["type"]) == {"timid", "bold"}
+    overridden = two.overridden()
+    assert overridden.to_dict("records") == [
+        {"parameter": "raid_cost", "decider": "chal", "type": "bold", "override": "bold_cost"}
+    ]
+
+
+def test_several_deciders_have_a_timeline_panel_each_and_labels_from_every_ladder(
+    two: RunResult, tmp_path: Path
+) -> None:
+    labels = two.labels
+    assert labels.rung("blockade") == "Naval blockade" and labels.rung("raid") == "Border raid"
+    # Two ladders name 'skirmish' with different rungs: the outcome takes its own name.
+    assert labels.outcome("skirmish") == "Skirmish" and labels.outcome("war") == "Open war"
+    timeline = two.figures()["timeline"]
+    titles = [a.text for a in timeline.layout.annotations]
+    assert any("Challenger" in t for t in titles) and any("Target" in t for t in titles)
+    names = {trace.name for trace in timeline.data}
+    assert {"at naval blockade", "at border raid", "at armed standoff", "at on alert"} <= names
+    for decider in ("chal", "tgt"):
+        shares = [c for c in two.timeline if c.startswith((f"rung:{decider}:", "ended:"))]
+        np.testing.assert_allclose(two.timeline[shares].sum(axis=1), 1.0, atol=1e-12)
+    text = two.write_report(tmp_path / "report.html").read_text(encoding="utf-8")
+    for needle in (
+        "'Border raid' (ladder of Challenger) or 'Naval blockade' (ladder of Target)",
+        "Outcomes by type of Challenger",
+        "Outcomes by type of Target",
+        "<td>bold</td>",
+        "raid_cost = bold_cost",
+        "as drawn (replaced in trials of type bold)",
+    ):
+        assert needle in text, needle

@@ -1,7 +1,7 @@
 """What drives an outcome: types and uncertain parameters, ranked two ways.
 
-For each *factor* – a deciding actor's private type (a ``type`` or ``type:<decider>`` column of
-the trials table) or an uncertain parameter – :func:`drivers` reports
+For each *factor* – a deciding actor's private type (a ``type:<decider>`` column of the trials
+table) or an uncertain parameter – :func:`drivers` reports
 
 * an easy effect size: P(outcome) in the top third of a parameter minus the bottom third (for
   a type: in the type where the outcome is likeliest minus the one where it is rarest), with
@@ -12,13 +12,14 @@ the trials table) or an uncertain parameter – :func:`drivers` reports
   distance between P(outcome | slice) and P(outcome)), with a dummy factor of pure noise as
   the floor below which an index says nothing.
 
-A type is a factor in its own right. A parameter that a type overrides (a resolved challenger
-facing another invasion cost) stands in for the type when it is read after the overrides: its
-column then mixes two distributions, one per type, and its effect is mostly the type's. Such a
-parameter is measured *within type* (``within_type``): its effect in each stratum of the
-types, averaged with the strata's shares as weights. Tables that record parameters as drawn,
-before the overrides, need no such care; see :func:`type_columns` for how the two are told
-apart by the caller.
+A type is a factor in its own right. Parameters are read as drawn, before a type's overrides
+replace them (the trials table records them so): a drawn value is then independent of the
+types, and its top-minus-bottom difference is the parameter's own effect, averaged over the
+types (in the trials of a type that overrides it, the drawn value plays no part). The same
+parameter read after the overrides would mix two distributions, one per type, and stand in for
+the type; that was the error of reading post-override values. No stratification by type is
+needed on values as drawn, and it would be wrong for a parameter that sets a type's prior: its
+effect runs through the type it makes likelier.
 
 Nothing here reads the model; every result is finite (no NaN, no inf).
 """
@@ -32,12 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from escalation.analysis.intervals import newcombe_difference, wilson_interval, z_value
+from escalation.analysis.intervals import newcombe_difference, wilson_interval
 
 __all__ = [
+    "DRIVER_COLUMNS",
     "DUMMY",
     "drivers",
     "indicator",
+    "parameter_columns",
     "pawn_indices",
     "type_columns",
     "type_outcomes",
@@ -53,12 +56,22 @@ PAWN_ROWS = 50_000
 
 
 def type_columns(trials: pd.DataFrame) -> list[str]:
-    """The type columns of a trials table: ``type`` and every ``type:<decider>``.
+    """The type columns of a trials table: ``type:<decider>`` for every deciding actor."""
+    return [c for c in map(str, trials.columns) if c.startswith("type:")]
 
-    A table with the single column ``type`` (one challenger) records parameters *after* the
-    type overrides; tables with ``type:<decider>`` columns record them as drawn.
+
+def parameter_columns(trials: pd.DataFrame) -> list[str]:
+    """The parameter columns of a trials table: ``<param>`` and ``<param>@<day>``.
+
+    Parameters are floating-point columns whose names hold no colon; every other per-trial
+    record is an integer, a category, a flag, or named ``<what>:<whom>`` (``met:<decider>``,
+    ``aid:<actor>``), so nothing else matches.
     """
-    return [c for c in map(str, trials.columns) if c == "type" or c.startswith("type:")]
+    return [
+        str(c)
+        for c in trials.columns
+        if ":" not in str(c) and pd.api.types.is_float_dtype(trials[c])
+    ]
 
 
 def indicator(trials: pd.DataFrame, outcome: str | Sequence[str]) -> np.ndarray:
@@ -108,7 +121,7 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class _Effect:
-    """Top-third-minus-bottom-third effect of one factor, possibly within strata."""
+    """Top-third-minus-bottom-third effect of one factor."""
 
     p_low: float
     p_high: float
@@ -128,52 +141,22 @@ def _cut_text(values: np.ndarray, mask: np.ndarray, side: str) -> str:
     return f"≤ {chosen.max():.4g}" if side == "low" else f"≥ {chosen.min():.4g}"
 
 
-def _parameter_effect(
-    x: np.ndarray, y: np.ndarray, strata: np.ndarray, level: float, overall: float
-) -> _Effect:
-    """Effect of parameter values ``x`` on ``y``, within each stratum code, share-weighted.
-
-    Each stratum where ``x`` varies gives a Newcombe difference; their weighted mean has the
-    variance of a weighted sum of independent estimates, each variance read off its interval.
-    With one stratum this is the plain top-third-minus-bottom-third difference and interval.
-    """
-    z = z_value(level)
-    codes = np.unique(strata)
-    weights, diffs, variances, lows, highs, rhos = [], [], [], [], [], []
-    low_text = high_text = ""
-    for code in codes:
-        rows = strata == code
-        xs, ys = x[rows], y[rows]
-        low, high = _thirds(xs)
-        if not (low.any() and high.any()):
-            continue
-        k_high, n_high, k_low, n_low = ys[high].sum(), high.sum(), ys[low].sum(), low.sum()
-        d, d_lo, d_hi = newcombe_difference(k_high, n_high, k_low, n_low, level)
-        weights.append(rows.sum())
-        diffs.append(d)
-        # An asymmetric interval's wider side, so the combined interval is not too narrow.
-        variances.append((max(d - d_lo, d_hi - d) / z) ** 2)
-        lows.append(k_low / n_low)
-        highs.append(k_high / n_high)
-        rhos.append(_spearman(xs, ys))
-        if len(codes) == 1:
-            low_text, high_text = _cut_text(xs, low, "low"), _cut_text(xs, high, "high")
-    if not weights:
+def _parameter_effect(x: np.ndarray, y: np.ndarray, level: float, overall: float) -> _Effect:
+    """P(``y``) in the top third of ``x`` minus the bottom third, with Newcombe's interval."""
+    low, high = _thirds(x)
+    if not (low.any() and high.any()):
         return _Effect(overall, overall, 0.0, 0.0, 0.0, 0.0, "", "", False)
-    w = np.asarray(weights, dtype=float) / float(np.sum(weights))
-    d = float(w @ np.asarray(diffs))
-    half = z * float(np.sqrt(w**2 @ np.asarray(variances)))
-    if len(codes) > 1:
-        low_text, high_text = "bottom third within type", "top third within type"
+    k_high, n_high, k_low, n_low = y[high].sum(), high.sum(), y[low].sum(), low.sum()
+    d, d_lo, d_hi = newcombe_difference(k_high, n_high, k_low, n_low, level)
     return _Effect(
-        p_low=float(w @ np.asarray(lows)),
-        p_high=float(w @ np.asarray(highs)),
-        difference=d,
-        lo=max(d - half, -1.0),
-        hi=min(d + half, 1.0),
-        spearman=float(w @ np.asarray(rhos)),
-        low=low_text,
-        high=high_text,
+        p_low=float(k_low / n_low),
+        p_high=float(k_high / n_high),
+        difference=float(d),
+        lo=float(d_lo),
+        hi=float(d_hi),
+        spearman=_spearman(x, y),
+        low=_cut_text(x, low, "low"),
+        high=_cut_text(x, high, "high"),
         varies=True,
     )
 
@@ -201,17 +184,6 @@ def _type_effect(types: pd.Series, y: np.ndarray, level: float, overall: float) 
         high=str(names[high]),
         varies=True,
     )
-
-
-def _strata(trials: pd.DataFrame, types: Sequence[str]) -> np.ndarray:
-    """One integer code per trial for its combination of types (all zero without types)."""
-    if not types:
-        return np.zeros(len(trials), dtype=np.int64)
-    codes = np.zeros(len(trials), dtype=np.int64)
-    for column in types:
-        values, _ = pd.factorize(trials[column].astype(str))
-        codes = codes * (int(values.max(initial=0)) + 1) + values
-    return pd.factorize(codes)[0].astype(np.int64)
 
 
 def _numeric(trials: pd.DataFrame, column: str) -> np.ndarray:
@@ -246,17 +218,15 @@ def pawn_indices(
     parameters: Sequence[str],
     y: np.ndarray,
     types: Sequence[str] = (),
-    within_type: Sequence[str] = (),
     seed: int = 0,
 ) -> dict[str, float]:
     """PAWN index of each parameter and type for the yes/no outcome ``y``, and the noise floor.
 
     Parameters use SALib's ``pawn.analyze`` (median over :data:`PAWN_SLICES` equal-mass
-    slices); parameters in ``within_type`` are analysed in each stratum of the types and the
-    indices averaged with the strata's shares. A type's index is the same statistic with its
-    categories as the slices: the median over types of ``|P(outcome | type) - P(outcome)|``.
-    The entry :data:`DUMMY` is the index of a uniform column drawn independently (seeded): an
-    index near it is indistinguishable from Monte Carlo noise.
+    slices). A type's index is the same statistic with its categories as the slices: the
+    median over types of ``|P(outcome | type) - P(outcome)|``. The entry :data:`DUMMY` is the
+    index of a uniform column drawn independently (seeded): an index near it is
+    indistinguishable from Monte Carlo noise.
     """
     rng = np.random.default_rng(seed)
     n = len(trials)
@@ -265,26 +235,11 @@ def pawn_indices(
         rows = np.sort(rng.choice(n, PAWN_ROWS, replace=False))
     sample = trials.iloc[rows]
     ys = np.asarray(y, dtype=bool)[rows]
-    found: dict[str, float] = {}
-    plain = [p for p in parameters if p not in set(within_type)]
-    dummy = rng.random(len(rows))
-    x = np.column_stack([_numeric(sample, p) for p in plain] + [dummy])
-    for name, value in zip([*plain, DUMMY], _salib_pawn(x, ys, [*plain, DUMMY]), strict=True):
-        found[name] = float(value)
-    strata = _strata(sample, types)
-    inner = [p for p in parameters if p in set(within_type)]
-    if inner:
-        totals = np.zeros(len(inner))
-        weight = np.zeros(len(inner))
-        for code in np.unique(strata):
-            mask = strata == code
-            xs = np.column_stack([_numeric(sample[mask], p) for p in inner])
-            varies = np.nanmax(xs, axis=0) > np.nanmin(xs, axis=0)
-            values = _salib_pawn(xs, ys[mask], inner)
-            totals += np.where(varies, values * mask.sum(), 0.0)
-            weight += np.where(varies, mask.sum(), 0.0)
-        for name, total, w in zip(inner, totals, weight, strict=True):
-            found[name] = float(total / w) if w else 0.0
+    names = [*parameters, DUMMY]
+    x = np.column_stack([_numeric(sample, p) for p in parameters] + [rng.random(len(rows))])
+    found = {
+        name: float(value) for name, value in zip(names, _salib_pawn(x, ys, names), strict=True)
+    }
     overall = float(ys.mean()) if len(ys) else 0.0
     for column in types:
         labels = sample[column].astype(str).to_numpy()
@@ -293,27 +248,41 @@ def pawn_indices(
     return found
 
 
+#: Columns of the table :func:`drivers` returns.
+DRIVER_COLUMNS = (
+    "factor",
+    "kind",
+    "low",
+    "high",
+    "p_low",
+    "p_high",
+    "difference",
+    "lo",
+    "hi",
+    "spearman",
+    "pawn",
+)
+
+
 def drivers(
     trials: pd.DataFrame,
     parameters: Sequence[str],
     outcome: str | Sequence[str],
     level: float = 0.95,
     types: Sequence[str] | None = None,
-    within_type: Sequence[str] = (),
     pawn: bool = True,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Which types and uncertain parameters push the crisis towards ``outcome``.
 
-    ``types`` are the type columns (default: :func:`type_columns` of ``trials``); parameters
-    named in ``within_type`` are measured within the strata of the types (see the module
-    docstring). ``outcome`` is an outcome name or several (their union). One row per factor:
+    ``types`` are the type columns (default: :func:`type_columns` of ``trials``); parameter
+    columns hold values as drawn (see the module docstring). ``outcome`` is an outcome name or
+    several (their union). One row per factor:
 
-    * ``factor``, ``kind`` (``"type"`` or ``"parameter"``), ``within_type`` (bool);
+    * ``factor``, ``kind`` (``"type"`` or ``"parameter"``);
     * ``low``/``high``: the groups compared (a type's name; a parameter's cut points);
     * ``p_low``/``p_high``: P(outcome) in them; ``difference = p_high - p_low`` with
-      ``lo``/``hi`` its interval at ``level`` (Newcombe's hybrid score method; within type, the
-      share-weighted mean of the strata's differences and a normal interval from theirs);
+      ``lo``/``hi`` its interval at ``level`` (Newcombe's hybrid score method);
     * ``spearman``: rank correlation of a parameter with the outcome (0 for a type);
     * ``pawn``: the PAWN index (:func:`pawn_indices`; 0 when ``pawn`` is false).
 
@@ -327,32 +296,26 @@ def drivers(
     missing = [c for c in [*names, *types] if c not in trials.columns]
     if missing:
         raise KeyError(f"trials has no columns {missing}")
-    inner = {str(p) for p in within_type} & set(names)
     y = indicator(trials, outcome)
     n = len(trials)
     overall = float(y.mean()) if n else 0.0
-    strata = _strata(trials, types)
-    single = np.zeros(n, dtype=np.int64)
-    rows = []
-    for column in types:
-        effect = _type_effect(trials[column], y, level, overall) if n else None
-        rows.append((column, "type", False, effect))
-    for name in names:
-        effect = None
-        if n:
-            x = _numeric(trials, name)
-            effect = _parameter_effect(x, y, strata if name in inner else single, level, overall)
-        rows.append((name, "parameter", name in inner, effect))
-    indices = pawn_indices(trials, names, y, types, sorted(inner), seed) if pawn and n else {}
     empty = _Effect(overall, overall, 0.0, 0.0, 0.0, 0.0, "", "", False)
+    effects: list[tuple[str, str, _Effect]] = []
+    for column in types:
+        effects.append(
+            (column, "type", _type_effect(trials[column], y, level, overall) if n else empty)
+        )
+    for name in names:
+        effect = _parameter_effect(_numeric(trials, name), y, level, overall) if n else empty
+        effects.append((name, "parameter", effect))
+    indices = pawn_indices(trials, names, y, types, seed) if pawn and n else {}
     records = []
-    for factor, kind, within, effect in rows:
-        e = effect if effect is not None and effect.varies else empty
+    for factor, kind, effect in effects:
+        e = effect if effect.varies else empty
         records.append(
             {
                 "factor": factor,
                 "kind": kind,
-                "within_type": within,
                 "low": e.low,
                 "high": e.high,
                 "p_low": e.p_low,
@@ -364,38 +327,17 @@ def drivers(
                 "pawn": indices.get(factor, 0.0),
             }
         )
-    table = pd.DataFrame.from_records(
-        records,
-        columns=[
-            "factor",
-            "kind",
-            "within_type",
-            "low",
-            "high",
-            "p_low",
-            "p_high",
-            "difference",
-            "lo",
-            "hi",
-            "spearman",
-            "pawn",
-        ],
-    )
+    table = pd.DataFrame.from_records(records, columns=list(DRIVER_COLUMNS))
     table = table.astype({"factor": object, "kind": object, "low": object, "high": object})
     order = np.argsort(-np.abs(table["difference"].to_numpy(dtype=float)), kind="stable")
     table = table.iloc[order].reset_index(drop=True)
-    noise = {
+    noise = dict.fromkeys(DRIVER_COLUMNS, 0.0) | {
         "factor": DUMMY,
         "kind": "noise",
-        "within_type": False,
         "low": "",
         "high": "",
         "p_low": overall,
         "p_high": overall,
-        "difference": 0.0,
-        "lo": 0.0,
-        "hi": 0.0,
-        "spearman": 0.0,
         "pawn": indices.get(DUMMY, 0.0),
     }
     return pd.concat([table, pd.DataFrame([noise])], ignore_index=True)

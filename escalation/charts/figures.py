@@ -134,15 +134,13 @@ def outcome_figure(
     return fig
 
 
-def _split_rungs(columns: Sequence[str]) -> dict[str | None, list[tuple[str, str]]]:
-    """``rung:`` columns by decider: ``rung:<id>`` (one panel) or ``rung:<decider>:<id>``."""
-    panels: dict[str | None, list[tuple[str, str]]] = {}
-    for column in columns:
-        parts = str(column).split(":")
-        if parts[0] != "rung":
-            continue
-        decider, rung = (None, parts[1]) if len(parts) == 2 else (parts[1], ":".join(parts[2:]))
-        panels.setdefault(decider, []).append((str(column), rung))
+def _split_rungs(columns: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    """``rung:<decider>:<rung>`` columns by decider, as ``(column, rung)`` in column order."""
+    panels: dict[str, list[tuple[str, str]]] = {}
+    for column in map(str, columns):
+        kind, decider, rung = [*column.split(":", 2), "", ""][:3]
+        if kind == "rung" and rung:
+            panels.setdefault(decider, []).append((column, rung))
     return panels
 
 
@@ -159,8 +157,8 @@ def timeline_figure(
 ) -> go.Figure:
     """Stacked shares over time: where each decider stands, and the provisional outcomes.
 
-    ``timeline`` has a ``day`` column and share columns ``rung:<rung>`` (one decider) or
-    ``rung:<decider>:<rung>`` (several), ``ended:<name>`` and ``outcome:<outcome>``. One panel
+    ``timeline`` has a ``day`` column and share columns ``rung:<decider>:<rung>``,
+    ``ended:<name>`` and ``outcome:<outcome>``. One panel
     per decider stacks the ``ended:`` shares and that decider's ``rung:`` shares (peaceful
     endings at the bottom, live rungs in ladder order, violent endings on top); the last panel
     stacks the ``outcome:`` shares: how trials would be classified if the horizon were that
@@ -175,13 +173,13 @@ def timeline_figure(
     palette = dict(colors) if colors is not None else outcome_colors(outcome_names, violent)
     hot = {str(v) for v in violent} if violent is not None else set(outcome_names[3:])
     rung_outcomes = dict(rung_outcomes or {})
-    panels = _split_rungs(timeline.columns) or {None: []}
+    panels = _split_rungs(timeline.columns) or {"": []}
     ended_calm = [c for c in ended_cols if str(c).split(":", 1)[1] not in hot]
     ended_hot = [c for c in ended_cols if str(c).split(":", 1)[1] in hot]
 
     titles = []
     for decider in panels:
-        who = f": {label_of(decider, deciders)}" if decider is not None else ""
+        who = f": {label_of(decider, deciders)}" if decider else ""
         titles.append(f"Where the crisis stands{who} (live rung, or how it ended)")
     titles.append("Provisional outcome if the crisis were scored that day")
     rows = len(titles)
@@ -389,8 +387,6 @@ def _factor_text(row: pd.Series, labels: Mapping[str, str] | None) -> str:
     name = label_of(str(row["factor"]), labels)
     if row.get("kind") == "type":
         return f"{name}: {row['high']} vs {row['low']}"
-    if bool(row.get("within_type", False)):
-        return f"{name} (within type)"
     return name
 
 

@@ -52,32 +52,66 @@ def parameter_table(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "description", "distribution", "source"])
 
 
-def type_table(scenario: Scenario) -> pd.DataFrame:
-    """The challenger's private types: prior, overrides, description and source."""
+def type_table(scenario: Scenario, labels: Labels) -> pd.DataFrame:
+    """Every decider's private types: prior, overrides, description and source."""
     rows = []
-    for name, kind in scenario.challenger.types.items():
-        overrides = ", ".join(f"{k} = {v}" for k, v in kind.overrides.items()) or "none"
-        rows.append(
-            (name, str(kind.prior), overrides, " ".join(kind.description.split()), kind.source)
-        )
-    return pd.DataFrame(rows, columns=["type", "prior", "overrides", "description", "source"])
+    for decider in scenario.decider_blocks:
+        for name, kind in decider.block.types.items():
+            overrides = ", ".join(f"{k} = {v}" for k, v in kind.overrides.items()) or "none"
+            rows.append(
+                (
+                    labels.actor(decider.key),
+                    name,
+                    str(kind.prior),
+                    overrides,
+                    " ".join(kind.description.split()),
+                    kind.source,
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["decider", "type", "prior", "overrides", "description", "source"]
+    )
+
+
+def _defining_rungs(scenario: Scenario, outcome: str, labels: Labels) -> list[str]:
+    """The lowest rung of each ladder that names ``outcome``, as quoted labels."""
+    found = []
+    several = len(scenario.all_ladders) > 1
+    for ladder, rungs in scenario.all_ladders.items():
+        rung = next((r for r in rungs if r.outcome == outcome), None)
+        if rung is None:
+            continue
+        users = [
+            labels.actor(d.key)
+            for d in scenario.decider_blocks
+            if scenario.ladder_of(d.block) == ladder
+        ]
+        where = f" (ladder of {' and '.join(users) or ladder})" if several else ""
+        absorbing = " (ends the trial)" if rung.absorbing else ""
+        found.append(f"'{labels.rung(rung.id)}'{where}{absorbing}")
+    return found
 
 
 def outcome_definitions(scenario: Scenario, labels: Labels) -> pd.DataFrame:
-    """Each outcome class: its label and what puts a trial in it."""
+    """Each outcome class: its label and what puts a trial in it.
+
+    A trial ends in the gravest violent outcome any decider's rung reached; a violent
+    outcome is reached on the rung that names it or any higher rung of the same ladder.
+    """
     rows = []
     for name in scenario.outcomes:
         if name in DIPLOMATIC_OUTCOMES:
             definition = DIPLOMATIC_DEFINITIONS[name]
         else:
-            rungs = [r for r in scenario.ladder if r.outcome == name]
-            first = rungs[0] if rungs else None
-            definition = (
-                f"reached the rung '{labels.rung(first.id)}' or a higher one"
-                + (" (ends the trial)" if first is not None and first.absorbing else "")
-                if first is not None
-                else "a violent outcome"
-            )
+            rungs = _defining_rungs(scenario, name, labels)
+            if len(rungs) == 1:
+                definition = f"reached the rung {rungs[0]} or a higher one"
+            elif rungs:
+                definition = f"reached one of the rungs {' or '.join(rungs)}, or a higher one"
+            else:
+                definition = "a violent outcome"
+            if name != scenario.violent_outcomes[-1]:
+                definition += ", but no graver outcome"
         rows.append((labels.outcome(name), name, definition))
     return pd.DataFrame(rows, columns=["outcome", "name", "a trial ends here when it"])
 
@@ -91,22 +125,8 @@ def references_table(scenario: Scenario) -> pd.DataFrame:
 
 
 def base_rates(scenario: Scenario) -> dict[str, tuple[float, str]]:
-    """Base rates the scenario records, as ``outcome -> (share, source)``.
-
-    Read from an optional ``base_rates`` mapping of the scenario (outcome -> ``{share,
-    source}``); a scenario without one records none, and the report then shows none.
-    """
-    found: dict[str, tuple[float, str]] = {}
-    recorded = getattr(scenario, "base_rates", None) or {}
-    for outcome, entry in dict(recorded).items():
-        share = entry.get("share") if isinstance(entry, Mapping) else getattr(entry, "share", None)
-        if share is None:
-            continue
-        source = (
-            entry.get("source", "") if isinstance(entry, Mapping) else getattr(entry, "source", "")
-        )
-        found[str(outcome)] = (float(share), str(source))
-    return found
+    """Base rates the scenario records (its ``base_rates``), as ``outcome -> (share, source)``."""
+    return {name: (float(rate.share), rate.source) for name, rate in scenario.base_rates.items()}
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

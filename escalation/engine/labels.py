@@ -59,6 +59,7 @@ class Labels:
         rung_outcomes: rung id -> the outcome it defines (violent rungs only).
         parameters: parameter column -> label (path points get their day or date).
         actors: actor key -> display name.
+        demands: demand key -> label.
         start: the scenario's date (day 0), if it has one.
     """
 
@@ -67,36 +68,40 @@ class Labels:
     rung_outcomes: Mapping[str, str] = field(default_factory=dict)
     parameters: Mapping[str, str] = field(default_factory=dict)
     actors: Mapping[str, str] = field(default_factory=dict)
+    demands: Mapping[str, str] = field(default_factory=dict)
     start: datetime.date | None = None
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, columns: Iterable[str] = ()) -> Labels:
-        """Labels of a scenario; ``columns`` adds the parameter columns of a trials table."""
+        """Labels of a scenario, from every ladder; ``columns`` adds a trials table's parameters.
+
+        A violent outcome takes the label of the rung that names it; when rungs of several
+        ladders name it with different labels, it takes plain words from its name instead.
+        """
         outcomes = {
             name: DIPLOMATIC_LABELS.get(name, humanize(name)) for name in DIPLOMATIC_OUTCOMES
         }
         rungs, rung_outcomes = {}, {}
-        for rung in scenario.ladder:
+        named: dict[str, set[str]] = {}
+        for rung in scenario.all_rungs:
             rungs[rung.id] = rung.label or title_case(humanize(rung.id))
             if rung.outcome:
                 rung_outcomes[rung.id] = rung.outcome
-                outcomes.setdefault(rung.outcome, rung.label or title_case(humanize(rung.outcome)))
+                named.setdefault(rung.outcome, set()).add(
+                    rung.label or title_case(humanize(rung.outcome))
+                )
+        for name, found in named.items():
+            outcomes[name] = found.pop() if len(found) == 1 else title_case(humanize(name))
         for name in scenario.outcomes:
             outcomes.setdefault(name, title_case(humanize(name)))
-        labels = cls(
-            outcomes=outcomes,
-            rungs=rungs,
-            rung_outcomes=rung_outcomes,
-            actors={key: actor.name for key, actor in scenario.actors.items()},
-            start=scenario.date,
-        )
-        parameters = {name: labels.parameter(name) for name in [*scenario.parameters, *columns]}
+        bare = cls(start=scenario.date)
         return cls(
             outcomes=outcomes,
             rungs=rungs,
             rung_outcomes=rung_outcomes,
-            parameters=parameters,
-            actors=labels.actors,
+            parameters={name: bare.parameter(name) for name in [*scenario.parameters, *columns]},
+            actors={key: actor.name for key, actor in scenario.actors.items()},
+            demands={key: humanize(key) for key in scenario.demands},
             start=scenario.date,
         )
 
@@ -123,14 +128,34 @@ class Labels:
         text = humanize(name)
         return f"{text} ({self.date(int(day))})" if day.isdigit() else text
 
+    def actor(self, key: str) -> str:
+        """An actor's display name."""
+        return self.actors.get(key) or humanize(key)
+
     def factor(self, column: str) -> str:
-        """The label of a driver: a parameter, or a type column (``type``, ``type:<actor>``)."""
-        if column == "type":
-            return "challenger type"
+        """The label of a driver: a parameter, or a decider's type column ``type:<actor>``."""
         if column.startswith("type:"):
-            actor = column.split(":", 1)[1]
-            return f"type of {self.actors.get(actor, humanize(actor))}"
+            return f"type of {self.actor(column.split(':', 1)[1])}"
         return self.parameter(column)
+
+    def record(self, name: str) -> str:
+        """The label of a per-trial record a ``mean:`` metric averages.
+
+        ``sanctions:<actor>``, ``aid:<actor>``, ``met:<decider>``, ``granted:<demand>``; any
+        other name in plain words.
+        """
+        what, _, whom = str(name).partition(":")
+        templates = {
+            "sanctions": "sanctions on {actor}",
+            "aid": "aid to {actor}",
+            "met": "share of {actor}'s demands met",
+            "granted": "share of trials with {demand} granted",
+        }
+        if what not in templates or not whom:
+            return humanize(name)
+        return templates[what].format(
+            actor=self.actor(whom), demand=self.demands.get(whom) or humanize(whom)
+        )
 
     def resolve_outcome(self, text: str, known: Iterable[str]) -> str:
         """The outcome name that ``text`` means: a name or a label, in any case or spacing.

@@ -167,25 +167,28 @@ class RunResult:
         """Parameter columns that are not the same in every trial."""
         return [p for p in self.parameters if self.trials[p].nunique() > 1]
 
-    def overridden(self) -> list[str]:
-        """Parameters whose columns hold values *after* a type's override (measured within type).
+    def overridden(self) -> pd.DataFrame:
+        """The parameters private types override: one row per decider, type and parameter.
 
-        A table with the single ``type`` column records parameters after the challenger's
-        type overrides; one with ``type:<decider>`` columns records them as drawn, and then
-        no parameter needs to be measured within type.
+        Columns ``parameter``, ``decider``, ``type`` and ``override`` (the expression played
+        instead). The trials table records these parameters as drawn; in the trials of such a
+        type the model played the override, so there the drawn value had no part.
         """
-        if "type" not in self.trials.columns:
-            return []
-        return sorted(
-            {name for kind in self.scenario.challenger.types.values() for name in kind.overrides}
-        )
+        rows = [
+            (parameter, block.key, name, str(expression))
+            for block in self.scenario.decider_blocks
+            for name, kind in block.block.types.items()
+            for parameter, expression in kind.overrides.items()
+        ]
+        return pd.DataFrame(rows, columns=["parameter", "decider", "type", "override"])
 
     def drivers(self, outcome: str | None = None) -> pd.DataFrame:
         """Which types and uncertain parameters move the chance of ``outcome``.
 
         ``outcome`` is an outcome's name or its printed label (``"Full-scale invasion"``),
-        default the focus; an unknown outcome raises :class:`ValueError`. See
-        :func:`escalation.analysis.drivers` for the columns.
+        default the focus; an unknown outcome raises :class:`ValueError`. Parameters are read
+        as drawn, before type overrides. See :func:`escalation.analysis.drivers` for the
+        columns.
         """
         name = self.outcome_name(outcome)
         if name not in self._drivers:
@@ -195,17 +198,28 @@ class RunResult:
                 name.split("+"),
                 self.level,
                 types=self.type_columns,
-                within_type=self.overridden(),
                 seed=int(self.info.get("seed", 0) or 0),
             )
         return self._drivers[name]
 
-    def by_type(self, type_column: str | None = None) -> pd.DataFrame:
-        """P(outcome | type) with intervals for each type (default: the first type column)."""
+    def by_type(self, decider: str | None = None) -> pd.DataFrame:
+        """P(outcome | type) with intervals for each of a decider's types.
+
+        ``decider`` is a deciding actor's key (or its column ``type:<key>``); default: the
+        first decider with more than one type. Raises :class:`ValueError` if it has none.
+        """
         columns = self.type_columns
-        column = type_column or (columns[0] if columns else None)
-        if column is None:
-            raise ValueError("this run has no private types")
+        if decider is None:
+            if not columns:
+                raise ValueError("no decider in this run has more than one private type")
+            column = columns[0]
+        else:
+            column = decider if str(decider).startswith("type:") else f"type:{decider}"
+            if column not in columns:
+                keys = ", ".join(c.removeprefix("type:") for c in columns) or "none"
+                raise ValueError(
+                    f"'{decider}' is not a decider with private types; those with types: {keys}"
+                )
         return analysis.type_outcomes(self.trials, column, self.outcomes, self.level)
 
     def survival(self, outcome: str | None = None) -> pd.DataFrame:

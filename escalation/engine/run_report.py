@@ -2,8 +2,8 @@
 
 The report reads as an analyst would want it: how the crisis ends (beside any base rates the
 scenario records), when violence comes (calendar dates), how the crisis moves, what drives the
-gravest choosable outcome (types as factors, parameters as drawn or within type, a global
-index beside the easy effect), the outcomes of each type, the boxes of assumptions under which
+gravest choosable outcome (types as factors, parameters as drawn, a global index beside the
+easy effect), the outcomes of each type, the boxes of assumptions under which
 that outcome is likely (scenario discovery), and then every assumption the numbers rest on.
 Functions take a :class:`~escalation.engine.results.RunResult` (not imported: it imports this).
 """
@@ -131,15 +131,26 @@ def timing_table(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def replaced_in(result: RunResult) -> dict[str, str]:
+    """Parameter -> the types whose trials play an override instead of its drawn value."""
+    found: dict[str, list[str]] = {}
+    for row in result.overridden().itertuples():
+        found.setdefault(row.parameter, []).append(row.type)
+    return {name: " and ".join(types) for name, types in found.items()}
+
+
 def drivers_table(result: RunResult, outcome: str | None = None) -> pd.DataFrame:
     """Every factor's effect on ``outcome`` as text: groups, shares, change, PAWN index."""
     table = result.drivers(outcome)
     labels = factor_labels(result)
+    replaced = replaced_in(result)
     rows = []
     for row in table.itertuples():
         if row.kind == "noise":
             continue
-        how = "type" if row.kind == "type" else ("within type" if row.within_type else "as drawn")
+        how = "type" if row.kind == "type" else "as drawn"
+        if row.factor in replaced:
+            how += f" (replaced in trials of type {replaced[row.factor]})"
         rows.append(
             {
                 "factor": labels.get(row.factor, row.factor),
@@ -192,11 +203,8 @@ def discovery_sections(result: RunResult) -> list[Section]:
     """PRIM's box for the focus outcome over the run's parameters and types."""
     if not result.focus:
         return []
-    # Columns that hold a type's overriding values stand in for the type: left out, as the
-    # type itself is an input (tables that record values as drawn have none of them).
-    overridden = set(result.overridden())
-    inputs = [p for p in result.varying_parameters if p not in overridden]
-    inputs += result.type_columns
+    # Parameters as drawn and the types, each an input in its own right.
+    inputs = [*result.varying_parameters, *result.type_columns]
     if not inputs:
         return []
     y = analysis.indicator(result.trials, result.focus)
@@ -243,7 +251,7 @@ def assumption_sections(result: RunResult) -> list[Section]:
             level=3,
         ),
     ]
-    types = assumptions.type_table(scenario)
+    types = assumptions.type_table(scenario, labels)
     if len(types):
         sections.append(
             Section(
@@ -347,21 +355,23 @@ def run_sections(result: RunResult) -> list[Section]:
 
 
 def _drivers_note(result: RunResult, focus: str) -> str:
-    within = result.overridden()
     text = (
         f"Left: P({focus}) in the top third of each parameter minus the bottom third (for a "
         "private type: in the type where it is likeliest minus the one where it is rarest), "
         "with 95% intervals. Right: the PAWN index (SALib; Pianosi and Wagener 2015), a global "
         "measure on the same trials that also sees effects that are not monotone; the dashed "
-        "line is the index of a dummy factor of pure noise. Associations in the model, not "
-        "causes in the world."
+        "line is the index of a dummy factor of pure noise. Parameters are read as drawn, "
+        "before a type's overrides. Associations in the model, not causes in the world."
     )
-    if within:
+    replaced = replaced_in(result)
+    if replaced:
         text += (
-            " Parameters a type overrides ("
-            + ", ".join(result.labels.parameter(p) for p in within)
-            + ") are measured within type: their columns hold the overriding values, which "
-            "would otherwise make them stand in for the type."
+            " Some types replace a parameter by a value of their own ("
+            + "; ".join(
+                f"{result.labels.parameter(p)}: type {types}" for p, types in replaced.items()
+            )
+            + "): in their trials its drawn value plays no part, so its effect is its effect "
+            "in the other types, spread over all trials."
         )
     return text
 
