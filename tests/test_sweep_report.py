@@ -40,7 +40,7 @@ scenario: {scenario}
 design: grid
 trials: 300
 seed: 11
-metrics: [p:full_scale_invasion, p:limited_incursion]
+metrics: [p:full_scale_invasion, p:limited_incursion, mean:aid:ukraine, mean:met:russia]
 variables:
   severity: {{path: parameters.us_sanctions_severity.dist, values: [0.2, 0.6, 1.0]}}
 """
@@ -95,7 +95,7 @@ def test_lines_wear_the_outcomes_colours_and_mark_the_scenario(tmp_path: Path) -
     path.write_text(LINE.format(scenario=DEC2021.as_posix()))
     result = api.sweep(path)
     ctx = context(result)
-    fig = lines_figure(result, result.metrics, ctx)
+    fig = lines_figure(result, result.metrics[:2], ctx)
     lines = [t for t in fig.data if t.mode == "lines+markers"]
     assert [t.name for t in lines] == ["P(full-scale invasion)", "P(limited incursion (Donbas))"]
     assert lines[0].line.color == ctx.colors["full_scale_invasion"]
@@ -106,6 +106,14 @@ def test_lines_wear_the_outcomes_colours_and_mark_the_scenario(tmp_path: Path) -
         for s in fig.layout.shapes
     )
     assert any(s.type == "rect" for s in fig.layout.shapes)
+    # Means of per-trial records are named for people, from the scenario's actors.
+    assert ctx.records == {
+        "aid:ukraine": "aid to Ukraine",
+        "met:russia": "share of Russian Federation's demands met",
+    }
+    means = lines_figure(result, result.metrics[2:], ctx)
+    names = [t.name for t in means.data if t.mode == "lines+markers"]
+    assert names == ["mean aid to Ukraine", "mean share of Russian Federation's demands met"]
 
 
 @pytest.fixture(scope="module")

@@ -63,10 +63,15 @@ class AsWritten:
 
 @dataclass(frozen=True)
 class Context:
-    """What the sweep's charts need from its scenario: colours, labels, the values as written."""
+    """What the sweep's charts need from its scenario: colours, labels, the values as written.
+
+    ``labels`` maps outcome names to labels, ``records`` the per-trial records that ``mean:``
+    metrics average (``aid:<actor>``, ...) to labels.
+    """
 
     colors: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    records: Mapping[str, str] = field(default_factory=dict)
     written: Mapping[str, AsWritten] = field(default_factory=dict)
 
 
@@ -163,9 +168,11 @@ def context(result: SweepResult) -> Context:
         found = _written_value(data, spec or {}, levels)
         if found is not None:
             written[name] = found
+    means = [m.partition(":")[2] for m in result.metrics if m.startswith("mean:")]
     return Context(
         colors=charts.outcome_colors(scenario.outcomes, scenario.violent_outcomes),
         labels=dict(labels.outcomes),
+        records={name: labels.record(name) for name in means},
         written=written,
     )
 
@@ -180,13 +187,12 @@ def _is_day(metric: str) -> bool:
 
 def _name(metric: str, ctx: Context | None = None) -> str:
     kind, _, rest = metric.partition(":")
+    if kind == "mean":
+        records = ctx.records if ctx is not None else {}
+        return f"mean {records.get(rest) or humanize(rest)}"
     labels = ctx.labels if ctx is not None else {}
     names = " or ".join(lower_first(labels.get(n, humanize(n))) for n in rest.split("+") if n)
-    return {
-        "p": f"P({names})",
-        "median_day": f"median day of {names}",
-        "mean": f"mean {humanize(rest)}",
-    }.get(kind, metric)
+    return {"p": f"P({names})", "median_day": f"median day of {names}"}.get(kind, metric)
 
 
 def _color(metric: str, ctx: Context | None, index: int) -> str:
