@@ -3,7 +3,8 @@
 The Python API mirrors the command line: :func:`run` plays a scenario and returns a
 :class:`~escalation.engine.results.RunResult`; :func:`sweep` plays an experiment file;
 :func:`compare` plays several scenarios with common random numbers; :func:`load_scenario` reads
-and checks a file.
+and checks a file. The machinery of sweeps and comparisons lives in :mod:`escalation.sweeps`
+(a package named apart from the :func:`sweep` function, so importing it never rebinds it).
 
 The names are imported on first use, so that ``import escalation`` (and the command line's
 start-up) does not load numpy, pandas and Mesa before they are needed.

@@ -17,8 +17,8 @@ from escalation.scenario.schema import Scenario
 from escalation.scenario.yamlio import read_yaml
 
 if TYPE_CHECKING:
-    from escalation.sweep.compare import CompareResult
-    from escalation.sweep.runner import SweepResult
+    from escalation.sweeps.compare import CompareResult
+    from escalation.sweeps.runner import SweepResult
 
 __all__ = [
     "as_scenario",
@@ -78,9 +78,9 @@ def sweep(
     is the results folder (finished points are kept in ``<out>.partial/`` for
     ``resume``); ``workers`` and ``scheduler`` say where points are played (local processes, or
     ``"local"`` / an address for Dask); ``on_point(done, total)`` reports progress. Returns a
-    :class:`~escalation.sweep.runner.SweepResult`; see :func:`escalation.sweep.api.sweep`.
+    :class:`~escalation.sweeps.runner.SweepResult`; see :func:`escalation.sweeps.api.sweep`.
     """
-    from escalation.sweep.api import sweep as run_experiment
+    from escalation.sweeps.api import sweep as run_experiment
 
     return run_experiment(
         experiment, trials, out, workers, scheduler, resume, on_point, seed=seed, horizon=horizon
@@ -100,9 +100,9 @@ def compare(
 
     ``trials`` and ``seed`` default to the first scenario's; with ``out`` the folder gets
     ``compare.csv``, ``run.json`` and ``report.html`` (written atomically). Returns a
-    :class:`~escalation.sweep.compare.CompareResult`.
+    :class:`~escalation.sweeps.compare.CompareResult`.
     """
-    from escalation.sweep.compare import compare_scenarios
+    from escalation.sweeps.compare import compare_scenarios
 
     result = compare_scenarios(
         sources, trials=trials, seed=seed, horizon=horizon, workers=workers, on_scenario=on_scenario

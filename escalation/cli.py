@@ -419,7 +419,7 @@ def validate(
                 summary = _check_outcomes(file, strict)
                 facts = {"kind": "outcomes"}
             elif is_experiment_data(data):
-                from escalation.sweep.experiment import experiment_from_data
+                from escalation.sweeps.experiment import experiment_from_data
 
                 experiment = experiment_from_data(data, lines, str(file), Path(file).parent)
                 facts = {
@@ -569,7 +569,7 @@ def schema(
 ) -> None:
     """Print the JSON Schema of scenario (or experiment) files, for editors to check them."""
     if experiment:
-        from escalation.sweep.experiment import Experiment as Model
+        from escalation.sweeps.experiment import Experiment as Model
     else:
         from escalation.scenario.schema import Scenario as Model
     typer.echo(json.dumps(Model.model_json_schema(), indent=2))
@@ -719,7 +719,7 @@ def sweep(
 def _interrupted_sweep(experiment: Path, folder: Path, json_output: bool, document: dict) -> None:
     """Say where an interrupted sweep's finished points are kept, if any were."""
     from escalation.engine.folders import OutputError, target
-    from escalation.sweep.store import partial_folder
+    from escalation.sweeps.store import partial_folder
 
     try:
         partial = partial_folder(target(folder))
@@ -895,7 +895,7 @@ def _print_sweep(result) -> None:
 
 def _print_compare(result) -> None:
     """Print the probabilities, the paired differences and what differs between the files."""
-    from escalation.sweep.compare import print_comparison
+    from escalation.sweeps.compare import print_comparison
 
     print_comparison(result, consoles.out)
 

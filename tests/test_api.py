@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOL = ROOT.parent / "shared" / "tools" / "import_cycles.py"
 
 
-def test_sweep_is_callable_like_run_and_compare(tmp_path: Path) -> None:
-    import escalation.sweep.runner  # importing a submodule must not shadow the function
+def test_sweep_is_a_function_like_run_and_compare(tmp_path: Path) -> None:
+    import escalation
+    import escalation.api
+    import escalation.sweeps
 
-    assert callable(escalation.sweep) and callable(escalation.run)
+    # Importing the sweep machinery, any module of it, must not rebind the function.
+    for module in pkgutil.iter_modules(escalation.sweeps.__path__, "escalation.sweeps."):
+        importlib.import_module(module.name)
+    assert inspect.isfunction(escalation.sweep) and escalation.sweep is escalation.api.sweep
+    assert inspect.isfunction(escalation.run) and inspect.isfunction(escalation.compare)
     params = inspect.signature(escalation.sweep).parameters
     assert list(params)[:3] == ["experiment", "trials", "out"]
     from escalation import sweep
@@ -35,11 +43,11 @@ variables:
     )
     result = sweep(path)
     assert type(result).__name__ == "SweepResult"
-    assert escalation.sweep.runner.SweepResult is type(result)
+    assert escalation.sweeps.runner.SweepResult is type(result)
 
 
 def test_import_escalation_stays_light() -> None:
-    code = "import sys, escalation; print('escalation.sweep' in sys.modules)"
+    code = "import sys, escalation; print('escalation.sweeps' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -47,12 +55,12 @@ def test_import_escalation_stays_light() -> None:
 @pytest.mark.skipif(
     not TOOL.is_file(), reason="the shared import-cycle tool is not beside the repo"
 )
-def test_no_import_cycle_touches_the_api_or_the_sweep_package() -> None:
+def test_no_import_cycle_touches_the_api_or_the_sweeps_package() -> None:
     out = subprocess.run(
         [sys.executable, str(TOOL), "escalation"], capture_output=True, text=True, cwd=ROOT
     )
     cycles = out.stdout
     named = set(cycles.replace(";", " ").replace(":", " ").split())
-    mine = ("api", "sweep", "engine", "charts", "analysis", "discover")
+    mine = ("api", "sweeps", "engine", "charts", "analysis", "discover")
     for module in named:
         assert not module.startswith(tuple(f"escalation.{m}" for m in mine)), cycles

@@ -33,7 +33,7 @@ from escalation.backtest.runner import BACKTEST_FILES
 from escalation.cli import app
 from escalation.scenario.load import load_scenario, scenario_hash
 from escalation.scenario.yamlio import InputError, read_yaml
-from escalation.sweep.executors import DaskExecutor
+from escalation.sweeps.executors import DaskExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "bad" / "casebook"

@@ -97,7 +97,7 @@ BAD_EXPERIMENTS = sorted((BAD / "experiments").glob("*.yaml"))
 @pytest.mark.parametrize("path", BAD_EXPERIMENTS, ids=lambda path: path.stem)
 def test_validate_bad_experiment(path: Path) -> None:
     """validate knows an experiment file and reports its first mistake with its line."""
-    from escalation.sweep.experiment import load_experiment
+    from escalation.sweeps.experiment import load_experiment
 
     with pytest.raises(InputError) as caught:
         load_experiment(path)
@@ -473,7 +473,7 @@ def test_json_output_error_is_a_document_too(tmp_path: Path) -> None:
 
 
 def test_schema_of_experiments() -> None:
-    from escalation.sweep.experiment import Experiment
+    from escalation.sweeps.experiment import Experiment
 
     result = invoke("schema", "--experiment")
     assert result.exit_code == 0
@@ -503,7 +503,7 @@ def test_sweep_seed_and_horizon_are_used_and_recorded(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     info = json.loads((out / "run.json").read_text())
     assert info["seed"] == 99
-    from escalation.sweep.experiment import load_experiment
+    from escalation.sweeps.experiment import load_experiment
 
     expected = load_experiment(experiment, trials=30, seed=99, horizon=20)
     assert info["scenario_hash"] == scenario_hash(expected.scenario)

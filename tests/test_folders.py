@@ -256,8 +256,8 @@ def test_a_sweep_through_a_link_resumes_through_it(tmp_path: Path) -> None:
     (Before, a link to an empty folder failed with "cannot write results to ...: None" and
     left its `.partial` folder behind, and --resume failed the same way.)
     """
-    from escalation.sweep.experiment import load_experiment
-    from escalation.sweep.runner import run_sweep
+    from escalation.sweeps.experiment import load_experiment
+    from escalation.sweeps.runner import run_sweep
 
     real = tmp_path / "real"
     real.mkdir()

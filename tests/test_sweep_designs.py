@@ -13,12 +13,12 @@ import pytest
 
 from escalation.model.records import BlockResult
 from escalation.scenario.distributions import parse_distribution
-from escalation.sweep.analysis import indices, morris_indices
-from escalation.sweep.designs import DesignError, Factor, make_design
-from escalation.sweep.metrics import compute_metrics, parse_metric
-from escalation.sweep.report import write_sweep_report
-from escalation.sweep.runner import SweepResult, run_design
-from escalation.sweep.variables import PathError, apply_point, make_target, resolve_path
+from escalation.sweeps.analysis import indices, morris_indices
+from escalation.sweeps.designs import DesignError, Factor, make_design
+from escalation.sweeps.metrics import compute_metrics, parse_metric
+from escalation.sweeps.report import write_sweep_report
+from escalation.sweeps.runner import SweepResult, run_design
+from escalation.sweeps.variables import PathError, apply_point, make_target, resolve_path
 
 RANGED = [Factor("a", range=(0.0, 2.0)), Factor("b", range=(-1.0, 1.0)), Factor("c", range=(5, 6))]
 

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from escalation.cli import app
 from escalation.scenario.load import load_scenario
 from escalation.scenario.yamlio import InputError
-from escalation.sweep.experiment import load_experiment
-from escalation.sweep.metrics import parse_metric
-from escalation.sweep.variables import fold_arguments
+from escalation.sweeps.experiment import load_experiment
+from escalation.sweeps.metrics import parse_metric
+from escalation.sweeps.variables import fold_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*.yaml"))

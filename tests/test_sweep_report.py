@@ -14,7 +14,7 @@ from rich.console import Console
 from escalation import api, charts
 from escalation.engine.assumptions import scenario_differences
 from escalation.scenario.load import load_scenario
-from escalation.sweep.report import FEW_TRIALS, context, heatmap_figure, lines_figure
+from escalation.sweeps.report import FEW_TRIALS, context, heatmap_figure, lines_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 DEC2021 = ROOT / "scenarios" / "dec2021.yaml"
@@ -156,7 +156,7 @@ def test_compare_differences_have_paired_intervals(compared) -> None:
 
 
 def test_compare_prints_differences_and_the_changed_fields(compared) -> None:
-    from escalation.sweep.compare import print_comparison
+    from escalation.sweeps.compare import print_comparison
 
     buffer = io.StringIO()
     print_comparison(compared, Console(file=buffer, width=200))

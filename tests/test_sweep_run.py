@@ -18,12 +18,12 @@ from escalation import api
 from escalation.cli import app
 from escalation.engine.results import OutputError, assemble
 from escalation.model.plan import Plan
-from escalation.sweep.designs import Factor, make_design
-from escalation.sweep.evaluate import ScenarioEvaluator
-from escalation.sweep.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from escalation.sweep.experiment import load_experiment
-from escalation.sweep.runner import SweepError, run_design, run_sweep
-from escalation.sweep.store import PointStore
+from escalation.sweeps.designs import Factor, make_design
+from escalation.sweeps.evaluate import ScenarioEvaluator
+from escalation.sweeps.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+from escalation.sweeps.experiment import load_experiment
+from escalation.sweeps.runner import SweepError, run_design, run_sweep
+from escalation.sweeps.store import PointStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DEC2021 = ROOT / "scenarios" / "dec2021.yaml"

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from escalation.sweep.analysis import sobol_indices
-from escalation.sweep.designs import Factor, make_design
-from escalation.sweep.executors import SerialExecutor
-from escalation.sweep.runner import run_design
+from escalation.sweeps.analysis import sobol_indices
+from escalation.sweeps.designs import Factor, make_design
+from escalation.sweeps.executors import SerialExecutor
+from escalation.sweeps.runner import run_design
 
 A, B = 7.0, 0.1
 S1 = np.array([0.3139, 0.4424, 0.0])

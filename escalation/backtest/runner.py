@@ -47,7 +47,7 @@ from escalation.scenario.check import ScenarioValueError
 from escalation.scenario.load import locate, scenario_hash
 from escalation.scenario.schema import Scenario
 from escalation.scenario.yamlio import InputError
-from escalation.sweep.executors import ExecutorError, make_executor
+from escalation.sweeps.executors import ExecutorError, make_executor
 
 #: Files a backtest folder holds; the folder appears only when all are written.
 BACKTEST_FILES = ("backtest.csv", "run.json", "report.html")
@@ -283,7 +283,7 @@ def play_cases(
 ) -> list[dict[str, Any]]:
     """Play every case through the executor; each case's numbers, in case order.
 
-    ``executor`` (one of :mod:`escalation.sweep.executors`) replaces the one ``workers`` and
+    ``executor`` (one of :mod:`escalation.sweeps.executors`) replaces the one ``workers`` and
     ``scheduler`` would make.
     """
     if executor is None:
@@ -326,10 +326,10 @@ def run_backtest(
         outcomes: another outcomes file instead of the folder's.
         trials, seed: replace every case's own trials and seed (as ``escalation run`` does).
         workers, scheduler: where cases are played (see
-            :func:`~escalation.sweep.executors.make_executor`); the numbers do not depend on it.
+            :func:`~escalation.sweeps.executors.make_executor`); the numbers do not depend on it.
         strict: refuse sources dated after their case's date instead of warning.
         on_case: called as ``on_case(done, total, name)`` as cases finish.
-        executor: an executor of :mod:`escalation.sweep.executors` instead of the one
+        executor: an executor of :mod:`escalation.sweeps.executors` instead of the one
             ``workers`` and ``scheduler`` make.
 
     Raises:

@@ -57,9 +57,9 @@ from escalation.scenario.load import (
 )
 from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
 from escalation.scenario.yamlio import InputError, LineMap, format_loc, read_yaml, validation_error
-from escalation.sweep.designs import CONTINUOUS, Design, DesignError, Factor, make_design
-from escalation.sweep.metrics import MEAN_KINDS, Metric, parse_metric
-from escalation.sweep.variables import PathError, Target, apply_point, make_target
+from escalation.sweeps.designs import CONTINUOUS, Design, DesignError, Factor, make_design
+from escalation.sweeps.metrics import MEAN_KINDS, Metric, parse_metric
+from escalation.sweeps.variables import PathError, Target, apply_point, make_target
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Number = StrictInt | StrictFloat

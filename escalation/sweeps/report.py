@@ -33,7 +33,7 @@ from escalation.charts.style import (
 from escalation.scenario.distributions import DistributionError, parse_distribution
 from escalation.scenario.yamlio import InputError
 
-#: A :class:`~escalation.sweep.runner.SweepResult` (not imported: the runner imports this module).
+#: A :class:`~escalation.sweeps.runner.SweepResult` (not imported: the runner imports this module).
 SweepResult = Any
 
 _COLORS = SERIES_COLORS
@@ -88,7 +88,7 @@ def _load(path: str, digest: str):
 
 
 def _written_value(data: Mapping[str, Any], spec: Mapping[str, Any], levels: Sequence[Any]):
-    from escalation.sweep.variables import PathError, make_target, resolve_path
+    from escalation.sweeps.variables import PathError, make_target, resolve_path
 
     if spec.get("quantile"):
         return None

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from escalation.scenario.yamlio import InputError
-from escalation.sweep.executors import make_executor
-from escalation.sweep.experiment import load_experiment
-from escalation.sweep.runner import SweepResult, run_sweep
+from escalation.sweeps.executors import make_executor
+from escalation.sweeps.experiment import load_experiment
+from escalation.sweeps.runner import SweepResult, run_sweep
 
 
 def sweep(
@@ -29,7 +29,7 @@ def sweep(
     """Run an experiment file: every point of its design, each with the same seed.
 
     Args:
-        experiment: an experiment YAML file (see :mod:`escalation.sweep.experiment`).
+        experiment: an experiment YAML file (see :mod:`escalation.sweeps.experiment`).
         trials: replaces the experiment's trials per point.
         seed: replaces the experiment's seed (by default the scenario's).
         horizon: replaces the scenario's horizon at every point.
@@ -43,7 +43,7 @@ def sweep(
         on_point: called as ``on_point(points_done, points_total)`` as points finish.
 
     Returns:
-        a :class:`~escalation.sweep.runner.SweepResult`.
+        a :class:`~escalation.sweeps.runner.SweepResult`.
     """
     loaded = load_experiment(experiment, trials=trials, seed=seed, horizon=horizon)
     try:

@@ -5,10 +5,12 @@ one-at-a-time, Latin hypercube, Sobol, Morris), trials per point and metrics. Ev
 played with the same seed (common random numbers), on this machine or a Dask cluster, and each
 finished point is stored at once so that an interrupted sweep can be resumed.
 
-Modules: :mod:`~escalation.sweep.experiment` (the file format), :mod:`~.variables` (dotted
+Modules: :mod:`~escalation.sweeps.experiment` (the file format), :mod:`~.variables` (dotted
 paths), :mod:`~.designs`, :mod:`~.metrics`, :mod:`~.evaluate` (one point), :mod:`~.executors`,
 :mod:`~.store`, :mod:`~.runner` (a whole sweep), :mod:`~.analysis` (Sobol and Morris indices),
-:mod:`~.report` and :mod:`~.compare` (several scenarios side by side).
+:mod:`~.report` and :mod:`~.compare` (several scenarios side by side), :mod:`~.api` (the
+function behind :func:`escalation.sweep`; the package is named apart from it, so that importing
+the package never rebinds the function).
 
 The names below are imported on first use, so that loading one module of the package (an
 experiment file, for ``escalation validate``) does not load the reports and their plotting.
@@ -21,24 +23,24 @@ from typing import Any
 
 #: Public name -> the module that defines it.
 _EXPORTS = {
-    "CompareResult": "escalation.sweep.compare",
-    "compare_scenarios": "escalation.sweep.compare",
-    "Design": "escalation.sweep.designs",
-    "Factor": "escalation.sweep.designs",
-    "make_design": "escalation.sweep.designs",
-    "ScenarioEvaluator": "escalation.sweep.evaluate",
-    "DaskExecutor": "escalation.sweep.executors",
-    "ExecutorError": "escalation.sweep.executors",
-    "ProcessExecutor": "escalation.sweep.executors",
-    "SerialExecutor": "escalation.sweep.executors",
-    "make_executor": "escalation.sweep.executors",
-    "Experiment": "escalation.sweep.experiment",
-    "LoadedExperiment": "escalation.sweep.experiment",
-    "load_experiment": "escalation.sweep.experiment",
-    "SweepError": "escalation.sweep.runner",
-    "SweepResult": "escalation.sweep.runner",
-    "run_design": "escalation.sweep.runner",
-    "run_sweep": "escalation.sweep.runner",
+    "CompareResult": "escalation.sweeps.compare",
+    "compare_scenarios": "escalation.sweeps.compare",
+    "Design": "escalation.sweeps.designs",
+    "Factor": "escalation.sweeps.designs",
+    "make_design": "escalation.sweeps.designs",
+    "ScenarioEvaluator": "escalation.sweeps.evaluate",
+    "DaskExecutor": "escalation.sweeps.executors",
+    "ExecutorError": "escalation.sweeps.executors",
+    "ProcessExecutor": "escalation.sweeps.executors",
+    "SerialExecutor": "escalation.sweeps.executors",
+    "make_executor": "escalation.sweeps.executors",
+    "Experiment": "escalation.sweeps.experiment",
+    "LoadedExperiment": "escalation.sweeps.experiment",
+    "load_experiment": "escalation.sweeps.experiment",
+    "SweepError": "escalation.sweeps.runner",
+    "SweepResult": "escalation.sweeps.runner",
+    "run_design": "escalation.sweeps.runner",
+    "run_sweep": "escalation.sweeps.runner",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -48,7 +50,7 @@ def __getattr__(name: str) -> Any:
     """Import a public name from its module on first use."""
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'escalation.sweep' has no attribute {name!r}")
+        raise AttributeError(f"module 'escalation.sweeps' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

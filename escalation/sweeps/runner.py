@@ -21,12 +21,12 @@ import pandas as pd
 
 from escalation.engine.folders import OutputError, claimed
 from escalation.engine.memory import check_memory
-from escalation.sweep.analysis import indices
-from escalation.sweep.designs import Design
-from escalation.sweep.evaluate import ScenarioEvaluator
-from escalation.sweep.executors import Evaluator, ExecutorError, ProcessExecutor, SerialExecutor
-from escalation.sweep.experiment import LoadedExperiment
-from escalation.sweep.store import PointStore
+from escalation.sweeps.analysis import indices
+from escalation.sweeps.designs import Design
+from escalation.sweeps.evaluate import ScenarioEvaluator
+from escalation.sweeps.executors import Evaluator, ExecutorError, ProcessExecutor, SerialExecutor
+from escalation.sweeps.experiment import LoadedExperiment
+from escalation.sweeps.store import PointStore
 
 #: What the report and run.json say about common random numbers.
 CRN_NOTE = (
@@ -54,7 +54,7 @@ class SweepResult:
         points: one row per point: ``point``, the inputs, then each metric with ``:lo`` and
             ``:hi`` columns (95% intervals).
         metrics: the metric columns (without the interval columns).
-        indices: Sobol or Morris indices (see :mod:`escalation.sweep.analysis`), or None.
+        indices: Sobol or Morris indices (see :mod:`escalation.sweeps.analysis`), or None.
         notes: remarks on metrics that have no indices.
         info: what ``run.json`` records.
         labels: axis label of each variable.
@@ -74,13 +74,13 @@ class SweepResult:
 
     def figures(self) -> list[tuple[str, Any, str]]:
         """The report's figures as ``(heading, figure, note)``."""
-        from escalation.sweep.report import sweep_figures
+        from escalation.sweeps.report import sweep_figures
 
         return sweep_figures(self)
 
     def write_files(self, folder: str | Path) -> None:
         """Write the result files into an existing folder."""
-        from escalation.sweep.report import write_sweep_report
+        from escalation.sweeps.report import write_sweep_report
 
         folder = Path(folder)
         self.points.to_parquet(folder / "points.parquet", index=False)

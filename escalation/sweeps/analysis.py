@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from escalation.sweep.designs import Design
+from escalation.sweeps.designs import Design
 
 
 def _usable(frame: pd.DataFrame, column: str) -> tuple[np.ndarray | None, str | None]:

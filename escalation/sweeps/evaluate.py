@@ -21,8 +21,8 @@ from escalation.engine.blocks import block_specs, play_blocks
 from escalation.model.records import BlockResult
 from escalation.scenario.load import scenario_from_dict
 from escalation.scenario.schema import Scenario
-from escalation.sweep.metrics import Metric, compute_metrics
-from escalation.sweep.variables import Target, apply_point
+from escalation.sweeps.metrics import Metric, compute_metrics
+from escalation.sweeps.variables import Target, apply_point
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ScenarioEvaluator:
 
     @classmethod
     def from_experiment(cls, loaded) -> ScenarioEvaluator:
-        """The evaluator of a :class:`~escalation.sweep.experiment.LoadedExperiment`."""
+        """The evaluator of a :class:`~escalation.sweeps.experiment.LoadedExperiment`."""
         return cls(
             base=loaded.base,
             targets=loaded.targets,
