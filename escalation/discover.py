@@ -365,7 +365,9 @@ def print_discovery(result: DiscoverResult, console) -> None:
                 if lim.categories is not None
                 else f"{lim.range_low:.4g} – {lim.range_high:.4g}"
             )
-            table.add_row(lim.text(label), full, f"{lim.density_without:.0%}", f"{lim.qp:.2g}")
+            table.add_row(
+                lim.text(label), full, f"{lim.density_without:.0%}", discovery.qp_text(lim.qp)
+            )
         console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)

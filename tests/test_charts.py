@@ -202,8 +202,8 @@ def test_cumulative_figure_draws_a_band_per_outcome() -> None:
 
 def test_drivers_figure(drivers_df: pd.DataFrame) -> None:
     fig = drivers_figure(drivers_df, "full_scale_invasion")
-    assert len(fig.data) == 1
-    bar = fig.data[0]
+    assert len(fig.data) == 2
+    bar, _printed = fig.data
     assert bar.orientation == "h"
     assert list(bar.y) == ["Noise", "Us follow through", "Russia stake"]  # largest on top
     assert bar.error_x.arrayminus[-1] == pytest.approx(0.07)
@@ -226,8 +226,12 @@ def test_drivers_figure_shows_types_and_the_pawn_index() -> None:
         }
     )
     fig = drivers_figure(frame, "war", labels={"type:red": "type of Red", "cost": "invasion cost"})
-    effect, pawn = fig.data
+    effect, printed, pawn = fig.data
     assert list(effect.y) == ["Noise", "invasion cost", "type of Red: resolved vs coercer"]
+    # Values are printed past the interval's end, away from zero: never on an error bar.
+    assert list(printed.text) == [" +0.0% ", " -10.0% ", " +42.0% "]
+    assert list(printed.x) == [0.01, -0.12, 0.44]
+    assert list(printed.textposition) == ["middle right", "middle left", "middle right"]
     assert list(pawn.x) == [0.004, 0.04, 0.2]
     assert effect.marker.color[-1] != effect.marker.color[-2]  # a type has its own colour
     assert any(shape.x0 == 0.004 for shape in fig.layout.shapes)  # the noise floor

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from escalation import api
-from escalation.analysis.discovery import prim, summary_text
+from escalation.analysis.discovery import prim, qp_text, summary_text
 from escalation.cli import app
 from escalation.discover import discover
 from escalation.scenario.yamlio import InputError
@@ -258,3 +258,8 @@ def test_discover_reads_the_trials_table_of_several_deciders(tmp_path: Path) -> 
     assert limits["type:red"].categories == ("hawk",)
     assert limits["a"].low == pytest.approx(0.5, abs=0.05)
     assert found.labels["type:red"] == "type of red"
+
+
+def test_a_quasi_p_value_too_small_for_a_float_is_not_printed_as_zero() -> None:
+    assert qp_text(0.0) == "< 1e-300"
+    assert qp_text(1.3e-120) == "1.3e-120" and qp_text(0.0123) == "0.012"

@@ -259,7 +259,7 @@ def test_the_report_states_its_assumptions(dec2021_run: RunResult, tmp_path: Pat
         "triangular(0.3, 0.6, 1.2)",  # a distribution
         "day 0: uniform(70, 100); day 56: uniform(100, 175) (linear)",  # a path
         "reached the rung 'Full-scale invasion' or a higher one",
-        "ended before any violent rung, with none of the demands granted",
+        "ended before any violent rung, no decider still pressing, with no demand granted",
         "[fearon1994]",
         "What drives full-scale invasion",
         "When is full-scale invasion likely?",

@@ -46,7 +46,7 @@ import pandas as pd
 
 from escalation.analysis.intervals import wilson_interval
 
-__all__ = ["NOTE", "Box", "Discovery", "Limit", "prim", "summary_text"]
+__all__ = ["NOTE", "Box", "Discovery", "Limit", "prim", "qp_text", "summary_text"]
 
 #: What the report says under the discovery section.
 NOTE = (
@@ -295,6 +295,11 @@ def _paste(data: _Data, y: np.ndarray, bounds: _Bounds, alpha: float) -> _Bounds
 
 def _restricted(data: _Data, bounds: _Bounds, full: _Bounds) -> list[str]:
     return [name for name in data.names if bounds[name] != full[name]]
+
+
+def qp_text(qp: float) -> str:
+    """A quasi-p-value as text; one too small for a float shows as ``< 1e-300``, not 0."""
+    return f"{qp:.2g}" if qp > 0 else "< 1e-300"
 
 
 def _qp(y: np.ndarray, binary: bool, box: np.ndarray, wider: np.ndarray) -> float:

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from escalation.analysis.discovery import Discovery
+from escalation.analysis.discovery import Discovery, qp_text
 from escalation.charts.style import SERIES_COLORS, base_layout, label_of
 
 __all__ = ["box_table", "discovery_figure"]
@@ -157,7 +157,7 @@ def discovery_figure(
                 textposition="outside" if high - low < 0.5 else "inside",
                 insidetextanchor="middle",
                 hovertemplate=f"{name}: {lim.text(name)}<br>density without this limit "
-                f"{lim.density_without:.0%}, qp {lim.qp:.2g}<extra></extra>",
+                f"{lim.density_without:.0%}, qp {qp_text(lim.qp)}<extra></extra>",
                 showlegend=False,
                 width=0.6,
             ),
@@ -211,7 +211,7 @@ def box_table(found: Discovery, labels: Mapping[str, str] | None = None) -> pd.D
                     "limit": lim.text(name),
                     "full range": full,
                     "density without this limit": f"{lim.density_without:.0%}",
-                    "qp": f"{lim.qp:.2g}",
+                    "qp": qp_text(lim.qp),
                 }
             )
             summary = {k: "" for k in summary}

@@ -445,15 +445,29 @@ def drivers_figure(
             marker_color=colors,
             error_x=_error(lo, diff, hi),
             customdata=custom,
-            text=[f"{d:+.1%}" for d in diff],
-            textposition="outside",
-            cliponaxis=False,
             hovertemplate=(
                 "<b>%{y}</b><br>change %{x:+.1%} (interval %{customdata[0]:+.1%} – "
                 "%{customdata[1]:+.1%})<br>P low %{customdata[2]:.1%}, "
                 "P high %{customdata[3]:.1%}<extra></extra>"
             ),
             name="change in probability",
+            showlegend=False,
+        ),
+        row=1,
+        col=1,
+    )
+    # Each value is printed beyond the end of its interval, where no error bar covers it.
+    rising = diff >= 0
+    fig.add_trace(
+        go.Scatter(
+            x=np.where(rising, hi, lo),
+            y=names,
+            mode="text",
+            text=[f" {d:+.1%} " for d in diff],
+            textposition=["middle right" if up else "middle left" for up in rising],
+            cliponaxis=False,
+            hoverinfo="skip",
+            name="change (printed)",
             showlegend=False,
         ),
         row=1,

@@ -25,9 +25,12 @@ DIPLOMATIC_LABELS = {
 
 #: What each of the engine's own endings means (the ladder defines the violent ones).
 DIPLOMATIC_DEFINITIONS = {
-    "settlement": "ended before any violent rung, with some share of the demands granted",
-    "stand_down": "ended before any violent rung, with none of the demands granted",
-    "frozen_standoff": "still live at the horizon without having reached a violent rung",
+    "settlement": "ended before any violent rung, no decider still pressing, with some demand "
+    "granted",
+    "stand_down": "ended before any violent rung, no decider still pressing, with no demand "
+    "granted",
+    "frozen_standoff": "still live at the horizon (some decider still pressing) without having "
+    "reached a violent rung",
 }
 
 
