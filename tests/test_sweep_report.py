@@ -14,7 +14,13 @@ from rich.console import Console
 from escalation import api, charts
 from escalation.engine.assumptions import scenario_differences
 from escalation.scenario.load import load_scenario
-from escalation.sweeps.report import FEW_TRIALS, context, heatmap_figure, lines_figure
+from escalation.sweeps.report import (
+    FEW_TRIALS,
+    _written_value,
+    context,
+    heatmap_figure,
+    lines_figure,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEC2021 = ROOT / "scenarios" / "dec2021.yaml"
@@ -70,6 +76,17 @@ def test_the_scenario_as_written_is_found_for_each_variable(grid) -> None:
             load_scenario(DEC2021).outcomes, load_scenario(DEC2021).violent_outcomes
         )["full_scale_invasion"]
     )
+
+
+def test_an_expression_naming_a_parameter_is_written_as_its_distribution() -> None:
+    # dec2021 writes the aid amount as the parameter us_aid_amount ~ uniform(5, 15): its
+    # median, 10, is a level of the design, and the nearest one.
+    data = load_scenario(DEC2021).model_dump(mode="json")
+    spec = {"path": "policies.us_defensive_aid.do.aid.amount"}
+    written = _written_value(data, spec, [0, 10, 25, 50, 100])
+    assert written.text == "us_aid_amount ~ uniform(5, 15)"
+    assert written.position == pytest.approx(10.0) and written.band == pytest.approx((5.5, 14.5))
+    assert written.level == "10" and not written.exact
 
 
 def test_heatmaps_titled_flagged_and_marked(grid) -> None:

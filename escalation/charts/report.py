@@ -63,7 +63,7 @@ table.report-table th, table.report-table td { border: 1px solid #ccc; padding: 
 table.report-table th { background: #f3f3f3; text-align: left; }
 table.report-table td { text-align: right; font-variant-numeric: tabular-nums; }
 table.report-table td:first-child { text-align: left; }
-table.report-table.text td { text-align: left; vertical-align: top; max-width: 34em; }
+table.report-table.text td { text-align: left; vertical-align: top; max-width: 46em; }
 nav.toc { font-size: 0.95em; margin: 1em 0 0.5em; }
 nav.toc a { margin-right: 1.2em; }
 h3 { font-size: 1.05em; margin-top: 1.6em; }

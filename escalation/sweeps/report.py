@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,11 @@ def _written_value(data: Mapping[str, Any], spec: Mapping[str, Any], levels: Seq
     for part in parts:
         holder = holder[part]
     text = str(holder)
+    # An expression that is one parameter's name stands for that parameter's distribution.
+    named = (data.get("parameters") or {}).get(holder) if isinstance(holder, str) else None
+    if isinstance(named, Mapping) and named.get("dist") is not None:
+        holder = named["dist"]
+        text = f"{text} ~ {holder}"
     try:
         dist = parse_distribution(holder)
     except (DistributionError, TypeError):
@@ -200,6 +206,13 @@ def _color(metric: str, ctx: Context | None, index: int) -> str:
     if ctx is not None and ctx.colors and kind in ("p", "median_day"):
         return combined_color(rest.split("+"), ctx.colors)
     return _COLORS[index % len(_COLORS)]
+
+
+def _colorscale(metric: str) -> str:
+    """Reds for violence (darker = likelier, or sooner); a neutral blue for a mean quantity."""
+    if _is_day(metric):
+        return "Reds_r"
+    return "Reds" if _is_p(metric) else "Blues"
 
 
 def _groups(metrics: Sequence[str]) -> list[list[str]]:
@@ -328,7 +341,8 @@ def lines_figure(
 def heatmap_figure(result: SweepResult, metric: str, ctx: Context | None = None) -> go.Figure:
     """A metric over a grid of two variables; each cell shows its value and 95% interval.
 
-    Probabilities and means darken as they grow; median days darken as they come *sooner*
+    Probabilities and means darken as they grow (means in blue, as they are not violence);
+    median days darken as they come *sooner*
     (earlier violence is worse), so dark means bad in every heatmap. A median day that rests
     on fewer than :data:`FEW_TRIALS` trials is flagged (†), and the cell of the scenario as
     written (or the nearest level to it) is outlined.
@@ -382,7 +396,7 @@ def heatmap_figure(result: SweepResult, metric: str, ctx: Context | None = None)
             textfont={"size": 11},
             hovertext=hover,
             hoverinfo="text",
-            colorscale="Reds_r" if day else "Reds",
+            colorscale=_colorscale(metric),
             colorbar={
                 "title": {
                     "text": (_name(metric, ctx) + ("<br>(darker = sooner)" if day else "")),
@@ -482,11 +496,25 @@ def bars_figure(result: SweepResult, group: Sequence[str], ctx: Context | None =
     return _layout(fig, _group_title(group, ctx))
 
 
+def _wrapped(label: str, width: int = 20) -> str:
+    """A long label on several lines (``<br>``), so that neighbouring axes' titles do not meet."""
+    return "<br>".join(textwrap.wrap(label, width, break_on_hyphens=False)) or label
+
+
+def _colorbar(metric: str, ctx: Context | None) -> dict[str, Any]:
+    """A colour bar titled with the metric, in percent for a probability."""
+    bar: dict[str, Any] = {"title": {"text": _wrapped(_name(metric, ctx), 24), "side": "right"}}
+    if _is_p(metric):
+        bar["tickformat"] = ".0%"
+    return bar
+
+
 def _dimension(result: SweepResult, column: str, ctx: Context | None = None) -> dict[str, Any]:
     values = result.points[column]
-    label = result.labels.get(column, _name(column, ctx) if ":" in column else column)
+    label = _wrapped(result.labels.get(column, _name(column, ctx) if ":" in column else column))
     if values.dtype.kind in "fi":
-        return {"label": label, "values": values.to_numpy(dtype=float)}
+        found = {"label": label, "values": values.to_numpy(dtype=float)}
+        return found | ({"tickformat": ".0%"} if _is_p(column) else {})
     labels = _category(values)
     levels = list(dict.fromkeys(labels))
     return {
@@ -507,14 +535,17 @@ def parallel_figure(result: SweepResult, ctx: Context | None = None) -> go.Figur
         go.Parcoords(
             line={
                 "color": color,
-                "colorscale": "Reds_r" if _is_day(first) else "Reds",
+                "colorscale": _colorscale(first),
                 "showscale": True,
-                "colorbar": {"title": {"text": _name(first, ctx), "side": "right"}},
+                "colorbar": _colorbar(first, ctx),
             },
             dimensions=[_dimension(result, c, ctx) for c in columns],
+            labelside="bottom",
         )
     )
-    return _layout(fig, f"Every point, coloured by {_name(first, ctx)}", height=500)
+    _layout(fig, f"Every point, coloured by {_name(first, ctx)}", height=560)
+    # Titles below the axes (up to three lines), clear of the range labels above them.
+    return fig.update_layout(margin={"t": 100, "b": 110})
 
 
 def scatter_matrix_figure(result: SweepResult, ctx: Context | None = None) -> go.Figure:
@@ -525,7 +556,7 @@ def scatter_matrix_figure(result: SweepResult, ctx: Context | None = None) -> go
     color = result.points[first].to_numpy(dtype=float)
     dimensions = [
         {
-            "label": result.labels.get(c, _name(c, ctx)),
+            "label": _wrapped(result.labels.get(c, _name(c, ctx))),
             "values": result.points[c].to_numpy(dtype=float),
         }
         for c in columns
@@ -535,15 +566,20 @@ def scatter_matrix_figure(result: SweepResult, ctx: Context | None = None) -> go
             dimensions=dimensions,
             marker={
                 "color": color,
-                "colorscale": "Reds_r" if _is_day(first) else "Reds",
+                "colorscale": _colorscale(first),
                 "size": 5,
                 "showscale": True,
-                "colorbar": {"title": {"text": _name(first, ctx), "side": "right"}},
+                "colorbar": _colorbar(first, ctx),
             },
             diagonal_visible=False,
             showupperhalf=False,
         )
     )
+    for i, column in enumerate(columns, start=1):
+        if _is_p(column):  # probabilities in percent, as everywhere else
+            suffix = "" if i == 1 else str(i)
+            fig.update_layout({f"xaxis{suffix}": {"tickformat": ".0%"}})
+            fig.update_layout({f"yaxis{suffix}": {"tickformat": ".0%"}})
     return _layout(fig, "Inputs against metrics", height=160 * len(columns) + 120)
 
 
