@@ -3,7 +3,8 @@
 :func:`toy` returns a minimal valid scenario: a challenger ``chal`` facing a target ``tgt``
 and a third actor ``guard`` that grants its one demand and carries out the threats tests add.
 Its ladder is ``calm`` (not choosable), ``standoff`` (the start), ``strike`` and ``war`` (both
-violent outcomes). Tests change the dict and turn it into a model or a run with the helpers.
+violent outcomes). :func:`two_deciders` makes both ``chal`` and ``tgt`` decide, each on a ladder
+of its own. Tests change the dict and turn it into a model or a run with the helpers.
 """
 
 from __future__ import annotations
@@ -61,6 +62,60 @@ def toy(**changes: Any) -> dict[str, Any]:
         "events": {},
     }
     data.update(copy.deepcopy(changes))
+    return data
+
+
+def two_deciders(**changes: Any) -> dict[str, Any]:
+    """Two deciders on ladders of their own, each with private types; keywords as in :func:`toy`.
+
+    ``chal`` climbs ``standoff -> raid -> war`` (a bold type replaces ``raid_cost``), ``tgt``
+    climbs ``alert -> blockade``; rungs of both ladders name ``skirmish``.
+    """
+    data = toy(date="2022-01-01", **changes)
+    del data["challenger"], data["ladder"]
+    data["parameters"] = {
+        "raid_cost": {"dist": "uniform(0.05, 0.6)", "source": "t"},
+        "p_bold": {"dist": "uniform(0.2, 0.6)", "source": "t"},
+        "bold_cost": {"dist": "uniform(0, 0.05)", "source": "t"},
+    }
+    data["ladders"] = {
+        "red_ladder": [
+            {"id": "calm", "choosable": False},
+            {"id": "standoff", "label": "Armed standoff", "hold_cost": 0.002},
+            {"id": "raid", "label": "Border raid", "outcome": "skirmish", "cost": "raid_cost"},
+            {"id": "war", "label": "Open war", "outcome": "war", "gain": 1, "cost": 0.4},
+        ],
+        "blue_ladder": [
+            {"id": "quiet", "choosable": False},
+            {"id": "alert", "label": "On alert", "hold_cost": 0.001},
+            {"id": "blockade", "label": "Naval blockade", "outcome": "skirmish", "cost": 0.2},
+        ],
+    }
+    data["severity"] = ["skirmish", "war"]
+    traits = {"stake": 1, "rationality": 5, "decision_rate": 0.2, "hope": 0.2}
+    data["deciders"] = {
+        "chal": {
+            **traits,
+            "ladder": "red_ladder",
+            "target": "tgt",
+            "start_rung": "standoff",
+            "types": {
+                "timid": {"prior": "1 - p_bold"},
+                "bold": {"prior": "p_bold", "overrides": {"raid_cost": "bold_cost"}},
+            },
+        },
+        "tgt": {
+            **traits,
+            "ladder": "blue_ladder",
+            "target": "chal",
+            "start_rung": "alert",
+            "types": {"firm": {"prior": 0.5}, "soft": {"prior": 0.5}},
+        },
+    }
+    data["demands"] = {
+        "ask": {"by": "chal", "weight": 1, "grantors": ["guard"], "source": "t"},
+        "back": {"by": "tgt", "weight": 1, "grantors": ["guard"], "source": "t"},
+    }
     return data
 
 

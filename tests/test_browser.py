@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from builders import scenario, two_deciders
 
 from escalation import api
 from escalation.discover import discover
@@ -160,6 +161,8 @@ variables:
     )
     found["lhs"] = api.sweep(lhs, out=base / "lhs").out
     found["discover"] = discover(found["run"], "full_scale_invasion").write(base / "discover")
+    two = api.run(scenario(two_deciders()), trials=1500, seed=3)
+    found["two"] = two.write(base / "two")
     return found
 
 
@@ -192,6 +195,13 @@ def test_compare_report_renders(browser, folders: dict[str, Path]) -> None:
     figures = _check(browser, folders["compare"] / "report.html", 2)
     assert figures[1]["title"].startswith("Harsher sanctions, Russia-Ukraine crisis")
     assert "minus Russia-Ukraine" in figures[1]["title"]
+
+
+def test_run_report_of_two_deciders_renders_a_panel_each(browser, folders) -> None:
+    figures = _check(browser, folders["two"] / "report.html", 6)
+    timeline = next(f for f in figures if f["title"] == "Trajectory of the crisis")
+    # A panel per deciding actor, then the provisional outcome: three y axes, each titled.
+    assert timeline["cartesian"] == 3 and len(timeline["ytitles"]) == 3
 
 
 def test_discover_report_renders(browser, folders: dict[str, Path]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from builders import aid, concession, sanction, scenario, toy
+from builders import aid, concession, sanction, scenario, toy, two_deciders
 
 from escalation import analysis, api
 from escalation.engine.results import RUN_FILES, OutputError, RunResult
@@ -304,60 +304,10 @@ def test_base_rates_are_shown_beside_the_models_shares(
     assert "<h3>Base rates</h3>" in text
 
 
-def _two_deciders() -> dict:
-    """Red and blue decide, each on a ladder of its own; both have private types."""
-    data = toy(date="2022-01-01")
-    del data["challenger"], data["ladder"]
-    data["parameters"] = {
-        "raid_cost": {"dist": "uniform(0.05, 0.6)", "source": "t"},
-        "p_bold": {"dist": "uniform(0.2, 0.6)", "source": "t"},
-        "bold_cost": {"dist": "uniform(0, 0.05)", "source": "t"},
-    }
-    data["ladders"] = {
-        "red_ladder": [
-            {"id": "calm", "choosable": False},
-            {"id": "standoff", "label": "Armed standoff", "hold_cost": 0.002},
-            {"id": "raid", "label": "Border raid", "outcome": "skirmish", "cost": "raid_cost"},
-            {"id": "war", "label": "Open war", "outcome": "war", "gain": 1, "cost": 0.4},
-        ],
-        "blue_ladder": [
-            {"id": "quiet", "choosable": False},
-            {"id": "alert", "label": "On alert", "hold_cost": 0.001},
-            {"id": "blockade", "label": "Naval blockade", "outcome": "skirmish", "cost": 0.2},
-        ],
-    }
-    data["severity"] = ["skirmish", "war"]
-    traits = {"stake": 1, "rationality": 5, "decision_rate": 0.2, "hope": 0.2}
-    data["deciders"] = {
-        "chal": {
-            **traits,
-            "ladder": "red_ladder",
-            "target": "tgt",
-            "start_rung": "standoff",
-            "types": {
-                "timid": {"prior": "1 - p_bold"},
-                "bold": {"prior": "p_bold", "overrides": {"raid_cost": "bold_cost"}},
-            },
-        },
-        "tgt": {
-            **traits,
-            "ladder": "blue_ladder",
-            "target": "chal",
-            "start_rung": "alert",
-            "types": {"firm": {"prior": 0.5}, "soft": {"prior": 0.5}},
-        },
-    }
-    data["demands"] = {
-        "ask": {"by": "chal", "weight": 1, "grantors": ["guard"], "source": "t"},
-        "back": {"by": "tgt", "weight": 1, "grantors": ["guard"], "source": "t"},
-    }
-    return data
-
-
 @pytest.fixture(scope="module")
 def two() -> RunResult:
     """A small run with two deciders on ladders of their own."""
-    return api.run(scenario(_two_deciders()), trials=3000, seed=5)
+    return api.run(scenario(two_deciders()), trials=3000, seed=5)
 
 
 def test_several_deciders_give_a_factor_and_a_table_per_type(two: RunResult) -> None:
@@ -396,5 +346,6 @@ def test_several_deciders_have_a_timeline_panel_each_and_labels_from_every_ladde
         "<td>bold</td>",
         "raid_cost = bold_cost",
         "as drawn (replaced in trials of type bold)",
+        "Upper panels, one per deciding actor (Challenger, Target)",
     ):
         assert needle in text, needle

@@ -320,8 +320,7 @@ def run_sections(result: RunResult) -> list[Section]:
         Section(
             "The crisis over time",
             figure=figures["timeline"],
-            note="Top: where live trials stand on the ladder each day, and the shares that "
-            "have ended. Bottom: how trials would be classified if the horizon were that day.",
+            note=_timeline_note(result),
         )
     )
     if "survival" in figures:
@@ -352,6 +351,22 @@ def run_sections(result: RunResult) -> list[Section]:
     sections += discovery_sections(result)
     sections += assumption_sections(result)
     return sections
+
+
+def _timeline_note(result: RunResult) -> str:
+    """What the timeline's panels show: one per deciding actor, then the provisional outcome."""
+    deciders = result.scenario.decider_blocks
+    where = (
+        "Top: where live trials stand on the ladder each day"
+        if len(deciders) == 1
+        else "Upper panels, one per deciding actor ("
+        + ", ".join(result.labels.actor(d.key) for d in deciders)
+        + "): where live trials stand on its ladder each day"
+    )
+    return (
+        f"{where}, and the shares that have ended. Bottom: how trials would be classified if "
+        "the horizon were that day."
+    )
 
 
 def _drivers_note(result: RunResult, focus: str) -> str:

@@ -434,7 +434,7 @@ def print_comparison(result: CompareResult, console) -> None:
         if several:
             diff.add_column("scenario")
         for column in ("where", result.labels[0], "this scenario" if several else result.labels[1]):
-            diff.add_column(Text(column))
+            diff.add_column(Text(column), overflow="fold")  # a path is wrapped, never cut
         for row in changed.head(40).itertuples(index=False):
             where = ".".join(str(p) for p in (row.section, row.item, row.field) if p)
             cells = [Text(where), Text(str(row.first)), Text(str(row.this))]
