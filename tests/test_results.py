@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -284,24 +283,33 @@ def test_a_lighter_report_folder_keeps_plotly_beside(busy: RunResult, tmp_path: 
 
 
 def test_base_rates_are_shown_beside_the_models_shares(
-    dec2021_run: RunResult, tmp_path: Path
+    dec2021_run: RunResult, busy: RunResult, tmp_path: Path
 ) -> None:
     from escalation.engine import assumptions, run_report
 
-    assert assumptions.base_rates(dec2021_run.scenario) == {}
-    data = dec2021_run.scenario.model_dump(mode="json", exclude_defaults=True)
-    data["base_rates"] = {"full_scale_invasion": {"share": 0.08, "source": "[icb]"}}
-    # The model never reads base rates: the same trials stand for the recorded scenario.
-    recorded = dataclasses.replace(dec2021_run, scenario=scenario_from_dict(data))
-    assert assumptions.base_rates(recorded.scenario) == {"full_scale_invasion": (0.08, "[icb]")}
-    marker = recorded.figures()["outcomes"].data[1]
-    assert list(marker.x) == ["Full-scale invasion"] and list(marker.y) == [0.08]
-    table = run_report.outcomes_table(recorded).set_index("outcome")
+    rates = assumptions.base_rates(dec2021_run.scenario)
+    assert set(rates) == {"full_scale_invasion", "limited_incursion"}
+    share, source = rates["full_scale_invasion"]
+    assert share == 0.08 and source.startswith("[icb]")
+    marker = dec2021_run.figures()["outcomes"].data[1]
+    assert dict(zip(marker.x, marker.y, strict=True)) == {
+        "Limited incursion (Donbas)": 0.413,
+        "Full-scale invasion": 0.08,
+    }
+    table = run_report.outcomes_table(dec2021_run).set_index("outcome")
     assert table.loc["Full-scale invasion", "base rate"] == "8.0%"
-    assert table.loc["Full-scale invasion", "base rate source"] == "[icb]"
+    assert table.loc["Full-scale invasion", "base rate source"] == source
+    # Sources written over several lines read as one line of text.
+    assert "\n" not in rates["limited_incursion"][1] and rates["limited_incursion"][1].endswith(
+        "is an assumption"
+    )
     assert table.loc["Settlement", "base rate"] == "—"
-    text = recorded.write_report(tmp_path / "report.html").read_text(encoding="utf-8")
+    text = dec2021_run.write_report(tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<h3>Base rates</h3>" in text
+    # A scenario that records none shows none: no marker, no column.
+    assert assumptions.base_rates(busy.scenario) == {}
+    assert len(busy.figures()["outcomes"].data) == 1
+    assert "base rate" not in run_report.outcomes_table(busy).columns
 
 
 @pytest.fixture(scope="module")

@@ -65,7 +65,7 @@ def type_table(scenario: Scenario, labels: Labels) -> pd.DataFrame:
                     str(kind.prior),
                     overrides,
                     " ".join(kind.description.split()),
-                    kind.source,
+                    " ".join(kind.source.split()),
                 )
             )
     return pd.DataFrame(
@@ -126,7 +126,10 @@ def references_table(scenario: Scenario) -> pd.DataFrame:
 
 def base_rates(scenario: Scenario) -> dict[str, tuple[float, str]]:
     """Base rates the scenario records (its ``base_rates``), as ``outcome -> (share, source)``."""
-    return {name: (float(rate.share), rate.source) for name, rate in scenario.base_rates.items()}
+    return {
+        name: (float(rate.share), " ".join(rate.source.split()))
+        for name, rate in scenario.base_rates.items()
+    }
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
