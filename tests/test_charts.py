@@ -284,3 +284,21 @@ def test_write_report_string_notes_and_overwrite(tmp_path: Path, summary: pd.Dat
     with pytest.raises(ValueError):
         write_report(target, "T", [("Only", outcome_figure(summary))], [], notes=["a", "b"])
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_drivers_axis_ticks_stay_distinct_when_every_change_is_tiny() -> None:
+    frame = pd.DataFrame(
+        {
+            "factor": ["a", "b"],
+            "difference": [0.002, -0.001],
+            "lo": [0.0005, -0.0025],
+            "hi": [0.0035, 0.0005],
+            "p_low": [0.001, 0.002],
+            "p_high": [0.003, 0.001],
+        }
+    )
+    axis = drivers_figure(frame, "war").layout.xaxis
+    # +-0.45%: whole percents would label every tick "-0%", "+0%" or "+1%".
+    assert axis.tickformat == "+.1%"
+    values = np.linspace(axis.range[0], axis.range[1], 5)
+    assert len({f"{v:+.1%}" for v in values}) == 5

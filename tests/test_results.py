@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -264,6 +265,7 @@ def test_the_report_states_its_assumptions(dec2021_run: RunResult, tmp_path: Pat
         "When is full-scale invasion likely?",
         "Outcomes by type of Russian Federation",
         "as drawn (replaced in trials of type resolved)",
+        "trials ended in full-scale invasion. Left:",  # enough cases: no warning between
     ):
         assert needle in text, needle
     for name in scenario.parameters:
@@ -292,7 +294,9 @@ def test_base_rates_are_shown_beside_the_models_shares(
     share, source = rates["full_scale_invasion"]
     assert share == 0.08 and source.startswith("[icb]")
     marker = dec2021_run.figures()["outcomes"].data[1]
-    assert dict(zip(marker.x, marker.y, strict=True)) == {
+    # Long labels are wrapped over lines on the axis.
+    shown = [label.replace("<br>", " ") for label in marker.x]
+    assert dict(zip(shown, marker.y, strict=True)) == {
         "Limited incursion (Donbas)": 0.413,
         "Full-scale invasion": 0.08,
     }
@@ -336,8 +340,9 @@ def test_several_deciders_have_a_timeline_panel_each_and_labels_from_every_ladde
 ) -> None:
     labels = two.labels
     assert labels.rung("blockade") == "Naval blockade" and labels.rung("raid") == "Border raid"
-    # Two ladders name 'skirmish' with different rungs: the outcome takes its own name.
-    assert labels.outcome("skirmish") == "Skirmish" and labels.outcome("war") == "Open war"
+    # Two ladders name 'skirmish' with differently labelled rungs: the label says both.
+    assert labels.outcome("skirmish") == "Border raid or naval blockade"
+    assert labels.outcome("war") == "Open war"
     timeline = two.figures()["timeline"]
     titles = [a.text for a in timeline.layout.annotations]
     assert any("Challenger" in t for t in titles) and any("Target" in t for t in titles)
@@ -355,5 +360,17 @@ def test_several_deciders_have_a_timeline_panel_each_and_labels_from_every_ladde
         "raid_cost = bold_cost",
         "as drawn (replaced in trials of type bold)",
         "Upper panels, one per deciding actor (Challenger, Target)",
+        f"{(two.trials['outcome'] == 'war').sum():,} of 3,000 trials ended in open war.",
     ):
         assert needle in text, needle
+
+
+def test_the_drivers_note_says_when_the_focus_rests_on_few_cases(dec2021_run: RunResult) -> None:
+    from escalation.engine import run_report
+
+    few = dataclasses.replace(dec2021_run, trials=dec2021_run.trials.iloc[:300])
+    cases = int((few.trials["outcome"] == "full_scale_invasion").sum())
+    assert 0 < cases < run_report.FEW_CASES
+    note = run_report._drivers_note(few, "full-scale invasion")
+    assert note.startswith(f"{cases} of 300 trials ended in full-scale invasion. That is few")
+    assert "That is few" not in run_report._drivers_note(dec2021_run, "full-scale invasion")

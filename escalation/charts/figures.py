@@ -12,6 +12,7 @@ bars or bands) rather than left to hovering, and one legend per panel.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -32,6 +33,7 @@ from escalation.charts.style import (
     ramp,
     time_axis,
     translucent,
+    wrapped,
 )
 
 __all__ = [
@@ -77,7 +79,7 @@ def outcome_figure(
     beside the model's share. Colours come from ``colors`` or ``outcome_colors``.
     """
     names = [str(o) for o in summary["outcome"]]
-    shown = [label_of(o, labels) for o in names]
+    shown = [wrapped(label_of(o, labels), 20) for o in names]
     palette = dict(colors) if colors is not None else outcome_colors(names, violent)
     p = summary["probability"].to_numpy(dtype=float)
     lo = summary["lo"].to_numpy(dtype=float)
@@ -114,6 +116,7 @@ def outcome_figure(
                 marker={"symbol": "line-ew", "size": 34, "line": {"width": 3, "color": "#111"}},
                 text=[f"base rate {share:.0%}" for share, _ in rates.values()],
                 textposition="middle right",
+                cliponaxis=False,  # the last bar's text may run into the margin
                 customdata=[source for _, source in rates.values()],
                 hovertemplate="<b>%{x}</b><br>base rate %{y:.1%}<br>%{customdata}<extra></extra>",
                 name="base rate (recorded in the scenario)",
@@ -122,6 +125,7 @@ def outcome_figure(
         top = max(top, *(share for share, _ in rates.values()))
     base_layout(fig, title, 460)
     fig.update_layout(
+        margin={"r": 90 if rates else 30},
         showlegend=bool(rates),
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
@@ -383,6 +387,12 @@ def cumulative_figure(
     return fig
 
 
+def _percent_decimals(half_range: float) -> int:
+    """Decimals a percent axis over ``[-half_range, half_range]`` needs for distinct ticks."""
+    step = 100 * half_range / 2  # plotly puts two or three ticks a side
+    return int(min(3, max(0, math.ceil(-math.log10(step))))) if step > 0 else 0
+
+
 def _factor_text(row: pd.Series, labels: Mapping[str, str] | None) -> str:
     name = label_of(str(row["factor"]), labels)
     if row.get("kind") == "type":
@@ -498,7 +508,9 @@ def drivers_figure(
                 row=1,
                 col=2,
             )
-        fig.update_xaxes(title_text="median KS distance", rangemode="tozero", row=1, col=2)
+        fig.update_xaxes(
+            title_text="median KS distance", rangemode="tozero", tickformat=".2g", row=1, col=2
+        )
     span = float(np.max(np.abs(np.concatenate([lo, hi, [0.01]]))))
     base_layout(
         fig,
@@ -508,7 +520,7 @@ def drivers_figure(
     fig.update_layout(showlegend=False, margin={"l": 260})
     fig.update_xaxes(
         title_text=f"change in P({outcome})",
-        tickformat="+.0%",
+        tickformat=f"+.{_percent_decimals(span * 1.3)}%",
         zeroline=True,
         zerolinecolor="#444444",
         range=[-span * 1.3, span * 1.3],

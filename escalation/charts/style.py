@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -66,6 +67,11 @@ def label_of(name: str, labels: Mapping[str, str] | None) -> str:
         return str(labels[name])
     text = humanize(name)
     return text[:1].upper() + text[1:]
+
+
+def wrapped(label: str, width: int = 20) -> str:
+    """A long label on several lines (``<br>``), so that neighbouring labels do not meet."""
+    return "<br>".join(textwrap.wrap(str(label), width, break_on_hyphens=False)) or str(label)
 
 
 def lower_first(label: str) -> str:

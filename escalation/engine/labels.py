@@ -79,22 +79,23 @@ class Labels:
         """Labels of a scenario, from every ladder; ``columns`` adds a trials table's parameters.
 
         A violent outcome takes the label of the rung that names it; when rungs of several
-        ladders name it with different labels, it takes plain words from its name instead.
+        ladders name it with different labels, it takes them all, joined by "or".
         """
         outcomes = {
             name: DIPLOMATIC_LABELS.get(name, humanize(name)) for name in DIPLOMATIC_OUTCOMES
         }
         rungs, rung_outcomes = {}, {}
-        named: dict[str, set[str]] = {}
+        named: dict[str, list[str]] = {}
         for rung in scenario.all_rungs:
             rungs[rung.id] = rung.label or title_case(humanize(rung.id))
             if rung.outcome:
                 rung_outcomes[rung.id] = rung.outcome
-                named.setdefault(rung.outcome, set()).add(
-                    rung.label or title_case(humanize(rung.outcome))
-                )
+                found = named.setdefault(rung.outcome, [])
+                label = rung.label or title_case(humanize(rung.outcome))
+                if label not in found:
+                    found.append(label)
         for name, found in named.items():
-            outcomes[name] = found.pop() if len(found) == 1 else title_case(humanize(name))
+            outcomes[name] = " or ".join([found[0], *map(lower_first, found[1:])])
         for name in scenario.outcomes:
             outcomes.setdefault(name, title_case(humanize(name)))
         bare = cls(start=scenario.date)
@@ -154,8 +155,8 @@ class Labels:
             "met": "share of {actor}'s demands met",
             "granted": "share of trials with {demand} granted",
         }
-        if what not in templates or not whom:
-            return humanize(name)
+        if what not in templates or not whom or ":" in whom:
+            return humanize(str(name).replace(":", " "))
         return templates[what].format(
             actor=self.actor(whom), demand=self.demands.get(whom) or humanize(whom)
         )

@@ -35,7 +35,8 @@ def _pct(value: float) -> str:
 
 def _interval(lo: float, hi: float, signed: bool = False) -> str:
     fmt = "{:+.1%}" if signed else "{:.1%}"
-    return f"{fmt.format(lo)} – {fmt.format(hi)}"
+    # No-break spaces: an interval never breaks over two lines of a table cell.
+    return f"{fmt.format(lo)}\u00a0–\u00a0{fmt.format(hi)}"
 
 
 def colors(result: RunResult) -> dict[str, str]:
@@ -125,7 +126,7 @@ def timing_table(result: RunResult) -> pd.DataFrame:
                 "share": _pct(row.share),
                 "median date": labels.date(int(row.median_day)) if reached else "—",
                 "median day": f"{row.median_day:g}" if reached else "—",
-                "95% interval (days)": f"{row.lo:g} – {row.hi:g}" if reached else "—",
+                "95% interval (days)": f"{row.lo:g}\u00a0–\u00a0{row.hi:g}" if reached else "—",
             }
         )
     return pd.DataFrame(rows)
@@ -369,9 +370,20 @@ def _timeline_note(result: RunResult) -> str:
     )
 
 
+#: Fewer cases of the focus outcome than this, and the drivers section says they are few.
+FEW_CASES = 100
+
+
 def _drivers_note(result: RunResult, focus: str) -> str:
-    text = (
-        f"Left: P({focus}) in the top third of each parameter minus the bottom third (for a "
+    cases = int(analysis.indicator(result.trials, result.focus).sum())
+    text = f"{cases:,} of {len(result.trials):,} trials ended in {focus}."
+    if cases < FEW_CASES:
+        text += (
+            " That is few: most differences below are within Monte Carlo noise, as their "
+            "intervals show; more trials would sharpen them."
+        )
+    text += (
+        f" Left: P({focus}) in the top third of each parameter minus the bottom third (for a "
         "private type: in the type where it is likeliest minus the one where it is rarest), "
         "with 95% intervals. Right: the PAWN index (SALib; Pianosi and Wagener 2015), a global "
         "measure on the same trials that also sees effects that are not monotone; the dashed "

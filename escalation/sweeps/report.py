@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from escalation.charts.style import (
     humanize,
     lower_first,
     translucent,
+    wrapped,
 )
 from escalation.scenario.distributions import DistributionError, parse_distribution
 from escalation.scenario.yamlio import InputError
@@ -496,14 +496,9 @@ def bars_figure(result: SweepResult, group: Sequence[str], ctx: Context | None =
     return _layout(fig, _group_title(group, ctx))
 
 
-def _wrapped(label: str, width: int = 20) -> str:
-    """A long label on several lines (``<br>``), so that neighbouring axes' titles do not meet."""
-    return "<br>".join(textwrap.wrap(label, width, break_on_hyphens=False)) or label
-
-
 def _colorbar(metric: str, ctx: Context | None) -> dict[str, Any]:
     """A colour bar titled with the metric, in percent for a probability."""
-    bar: dict[str, Any] = {"title": {"text": _wrapped(_name(metric, ctx), 24), "side": "right"}}
+    bar: dict[str, Any] = {"title": {"text": wrapped(_name(metric, ctx), 24), "side": "right"}}
     if _is_p(metric):
         bar["tickformat"] = ".0%"
     return bar
@@ -511,7 +506,7 @@ def _colorbar(metric: str, ctx: Context | None) -> dict[str, Any]:
 
 def _dimension(result: SweepResult, column: str, ctx: Context | None = None) -> dict[str, Any]:
     values = result.points[column]
-    label = _wrapped(result.labels.get(column, _name(column, ctx) if ":" in column else column))
+    label = wrapped(result.labels.get(column, _name(column, ctx) if ":" in column else column))
     if values.dtype.kind in "fi":
         found = {"label": label, "values": values.to_numpy(dtype=float)}
         return found | ({"tickformat": ".0%"} if _is_p(column) else {})
@@ -556,7 +551,7 @@ def scatter_matrix_figure(result: SweepResult, ctx: Context | None = None) -> go
     color = result.points[first].to_numpy(dtype=float)
     dimensions = [
         {
-            "label": _wrapped(result.labels.get(c, _name(c, ctx))),
+            "label": wrapped(result.labels.get(c, _name(c, ctx))),
             "values": result.points[c].to_numpy(dtype=float),
         }
         for c in columns
