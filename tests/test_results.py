@@ -374,3 +374,17 @@ def test_the_drivers_note_says_when_the_focus_rests_on_few_cases(dec2021_run: Ru
     note = run_report._drivers_note(few, "full-scale invasion")
     assert note.startswith(f"{cases} of 300 trials ended in full-scale invasion. That is few")
     assert "That is few" not in run_report._drivers_note(dec2021_run, "full-scale invasion")
+
+
+def test_the_parameter_table_states_periods_floors_and_caps() -> None:
+    from escalation.engine.assumptions import distribution_text
+    from escalation.scenario.schema import Parameter
+
+    season = Parameter(
+        path=[(0, "uniform(1, 2)"), (30, 3)], period=60, floor=0.5, cap=2.5, source="t"
+    )
+    assert distribution_text(season) == (
+        "day 0: uniform(1, 2); day 30: 3 (linear, repeating every 60 days); at least 0.5, "
+        "at most 2.5"
+    )
+    assert distribution_text(Parameter(dist="beta(2, 5)", source="t")) == "beta(2, 5)"

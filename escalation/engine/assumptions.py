@@ -17,11 +17,25 @@ from escalation.scenario.schema import DIPLOMATIC_OUTCOMES, Parameter, Scenario
 
 
 def distribution_text(parameter: Parameter) -> str:
-    """A parameter's distribution as written: ``beta(2, 5)``, or its path of points."""
+    """A parameter's distribution as written: ``beta(2, 5)``, or its path of points.
+
+    A path says how it is interpolated and, if it repeats, its period; a floor or a cap on
+    the values follows.
+    """
     if parameter.path is None:
-        return str(parameter.dist)
-    points = "; ".join(f"day {day}: {value}" for day, value in parameter.path)
-    return f"{points} ({parameter.interpolate})"
+        text = str(parameter.dist)
+    else:
+        points = "; ".join(f"day {day}: {value}" for day, value in parameter.path)
+        how = parameter.interpolate
+        if parameter.period is not None:
+            how += f", repeating every {parameter.period} days"
+        text = f"{points} ({how})"
+    bounds = [
+        f"{word} {value:g}"
+        for word, value in (("at least", parameter.floor), ("at most", parameter.cap))
+        if value is not None
+    ]
+    return text + (f"; {', '.join(bounds)}" if bounds else "")
 
 
 def scenario_facts(scenario: Scenario, info: Mapping[str, Any]) -> pd.DataFrame:
