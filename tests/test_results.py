@@ -340,8 +340,8 @@ def test_several_deciders_have_a_timeline_panel_each_and_labels_from_every_ladde
 ) -> None:
     labels = two.labels
     assert labels.rung("blockade") == "Naval blockade" and labels.rung("raid") == "Border raid"
-    # Two ladders name 'skirmish' with differently labelled rungs: the label says both.
-    assert labels.outcome("skirmish") == "Border raid or naval blockade"
+    # Two ladders name 'skirmish' with differently labelled rungs: it takes its own name.
+    assert labels.outcome("skirmish") == "Skirmish"
     assert labels.outcome("war") == "Open war"
     timeline = two.figures()["timeline"]
     titles = [a.text for a in timeline.layout.annotations]

@@ -79,7 +79,8 @@ class Labels:
         """Labels of a scenario, from every ladder; ``columns`` adds a trials table's parameters.
 
         A violent outcome takes the label of the rung that names it; when rungs of several
-        ladders name it with different labels, it takes them all, joined by "or".
+        ladders name it with different labels (each one side's move), it takes plain words
+        from its own name, which is the shorter and truer heading for both.
         """
         outcomes = {
             name: DIPLOMATIC_LABELS.get(name, humanize(name)) for name in DIPLOMATIC_OUTCOMES
@@ -95,7 +96,7 @@ class Labels:
                 if label not in found:
                     found.append(label)
         for name, found in named.items():
-            outcomes[name] = " or ".join([found[0], *map(lower_first, found[1:])])
+            outcomes[name] = found[0] if len(found) == 1 else title_case(humanize(name))
         for name in scenario.outcomes:
             outcomes.setdefault(name, title_case(humanize(name)))
         bare = cls(start=scenario.date)
