@@ -452,8 +452,10 @@ def test_compare_and_sweep_json(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["labels"] == ["base", "other"] and document["trials"] == 200
-    assert {row["scenario"] for row in document["table"]} == {"base", "other"}
+    # Both files share a title, so each label adds its file's name.
+    labels = document["labels"]
+    assert labels == ["small (base.yaml)", "small (other.yaml)"] and document["trials"] == 200
+    assert {row["scenario"] for row in document["table"]} == set(labels)
 
     experiment = Path(__file__).resolve().parent.parent / "experiments" / "concessions.yaml"
     result = invoke("sweep", experiment, "--trials", "30", "--out", tmp_path / "s", "--json", "-q")
@@ -694,7 +696,7 @@ def test_an_interrupt_wrapped_by_python_is_still_an_interrupt(results: Path, mon
         except KeyboardInterrupt as error:
             raise RuntimeError("Error calling __set_name__") from error
 
-    monkeypatch.setattr(escalation.api, "play_blocks", wrapped)
+    monkeypatch.setattr(escalation.engine.play, "play_blocks", wrapped)
     result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
     assert result.exit_code == 130
     assert result.stderr.startswith("interrupted") and "Traceback" not in result.output
@@ -705,7 +707,7 @@ def test_other_errors_are_not_mistaken_for_interrupts(results: Path, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(escalation.api, "play_blocks", broken)
+    monkeypatch.setattr(escalation.engine.play, "play_blocks", broken)
     result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
     assert isinstance(result.exception, RuntimeError)  # a bug stays visible
     assert list(results.iterdir()) == []
@@ -726,7 +728,7 @@ def test_an_interrupt_during_a_finalizer_is_not_swallowed(results: Path, monkeyp
         on_block(specs[0])  # the next block: the interrupt surfaces
         raise AssertionError("the interrupt was swallowed")
 
-    monkeypatch.setattr(escalation.api, "play_blocks", play)
+    monkeypatch.setattr(escalation.engine.play, "play_blocks", play)
     result = invoke("run", BASE, "--trials", "20", "--out", results / "out")
     assert result.exit_code == 130, result.output
     assert result.stderr.startswith("interrupted") and "Exception ignored" not in result.output
