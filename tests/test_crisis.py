@@ -37,9 +37,10 @@ VIOLENT = ["strike", "war"]
 
 
 def reached(trials: pd.DataFrame, rung: str) -> np.ndarray:
-    """Per-trial indicator: the crisis reached ``rung`` (or higher) at some point."""
-    order = list(trials["peak:chal"].cat.categories)
-    return trials["peak:chal"].cat.codes.to_numpy() >= order.index(rung)
+    """Per-trial indicator: the (one) decider reached ``rung`` (or higher) at some point."""
+    (peak,) = [column for column in trials.columns if column.startswith("peak:")]
+    order = list(trials[peak].cat.categories)
+    return trials[peak].cat.codes.to_numpy() >= order.index(rung)
 
 
 def outcome_is(trials: pd.DataFrame, *names: str) -> np.ndarray:
