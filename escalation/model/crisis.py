@@ -386,12 +386,15 @@ class CrisisModel(mesa.Model):
         dirty = self._dirty_demands
         for d in self._met_when:
             expression = plan.demands[d].met_when
-            cache.value(expression)  # type: ignore[arg-type]
+            value = cache.value(expression)  # type: ignore[arg-type]
             version = cache.memo(expression).version  # type: ignore[arg-type]
             if version != self._met_seen[d]:
                 self._met_seen[d] = version
-                dirty.add(d)
-                self._unsettled.append(self._everyone)
+                # Only the trials where the demand's being met would change need a look.
+                flips = np.flatnonzero((self.granted[d] | value) != self.met[d])
+                if len(flips):
+                    dirty.add(d)
+                    self._unsettled.append(flips)
         ended_today = self.ended_today
         if ended_today:
             self._unsettled += [idx for _, idx in ended_today]

@@ -39,6 +39,29 @@ class Foresight:
         self.model = model
         self.decider = decider
         self.steps = decider.look_ahead
+        #: Per path: each day's left point, right point and weight (the model's own daily
+        #: table, grown to the furthest later day seen); later days are whole days.
+        self._tables: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def path_at(self, name: str, idx: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Path ``name`` in trials ``idx`` on ``days`` (whole days, one per entry)."""
+        model = self.model
+        path = model.plan.paths[name]
+        points = model.world.points[name]
+        top = int(days.max()) if len(days) else 0
+        if top > 10 * (model.plan.horizon + 1) or (len(days) and days.min() < 0):
+            # A planning window far past the horizon (or a day before the first): no table.
+            return path.at(points[:, idx], days)
+        table = self._tables.get(name)
+        if table is None or top >= len(table[0]):
+            size = max(top + 1, 2 * len(table[0]) if table else model.plan.horizon + 1)
+            table = self._tables[name] = path.weights(size - 1)
+        at = days.astype(np.intp)
+        left, right, weight = table[0][at], table[1][at], table[2][at]
+        low = points[left, idx]
+        if path.step:
+            return low
+        return low + weight * (points[right, idx] - low)
 
     def view(self, idx: np.ndarray, days: np.ndarray) -> Overlay:
         """Trials ``idx`` as they will be on ``days`` (one per entry): day, paths, forces.
@@ -50,8 +73,8 @@ class Foresight:
         plan = model.plan
         sub = Subset(model.env, idx)
         changes: dict[str, object] = {"day": days}
-        for name, path in plan.paths.items():
-            changes[name] = path.at(model.world.points[name][:, idx], days)
+        for name in plan.paths:
+            changes[name] = self.path_at(name, idx, days)
         timed = Overlay(sub, changes)
         later: dict[str, object] = {}
         m = len(idx)
