@@ -128,3 +128,23 @@ def test_every_case_has_an_outcome(scenarios_by_name: dict[str, Scenario]) -> No
     data, _ = read_yaml(OUTCOMES)
     cases = {name for name, scenario in scenarios_by_name.items() if scenario.case is not None}
     assert sorted(cases - set(data["cases"])) == []
+
+
+# Actor ids that are also ordinary English words, which the engine's prose may use.
+_ENGLISH = {"powers", "west", "flank"}
+
+
+def test_the_engine_never_names_a_shipped_actor() -> None:
+    # Scenarios are data: an actor of a shipped scenario named in escalation/ would mean the
+    # engine knows about one crisis.
+    ids = {actor for path in SCENARIOS for actor in load_scenario(path).actors}
+    assert {"russia", "usa", "india"} <= ids
+    root = SCENARIOS_DIR.parent
+    sources = {p: p.read_text() for p in (root / "escalation").rglob("*.py")}
+    found = [
+        f"{path.relative_to(root)}: {name}"
+        for name in sorted(ids - _ENGLISH)
+        for path, text in sources.items()
+        if re.search(rf"\b{re.escape(name)}(\b|_)", text, re.IGNORECASE)
+    ]
+    assert not found, found

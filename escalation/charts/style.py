@@ -75,7 +75,7 @@ def wrapped(label: str, width: int = 20) -> str:
 
 
 def lower_first(label: str) -> str:
-    """``label`` with its first letter in lower case, unless it starts an acronym (NATO)."""
+    """``label`` with its first letter in lower case, unless it starts an acronym (UN, ICB)."""
     if len(label) > 1 and label[0].isupper() and not label[1].isupper():
         return label[0].lower() + label[1:]
     return label

@@ -261,7 +261,7 @@ _NUMBER_TAIL = re.compile(r"[A-Za-z0-9_.]*")
 _BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _OPS_2: Final = frozenset({"**", "<=", ">=", "==", "!="})
 _OPS_1: Final = frozenset("+-*/<>(),.")
-_LOGIC_HINT = "use and/or/not, e.g. 'day > 30 and not (eu.sanctions > 0)'"
+_LOGIC_HINT = "use and/or/not, e.g. 'day > 30 and not (blue.sanctions > 0)'"
 _BAD_OPS: Final = {
     "&&": f"'&&' is not an operator; {_LOGIC_HINT}",
     "||": f"'||' is not an operator; {_LOGIC_HINT}",

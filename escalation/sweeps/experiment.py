@@ -11,10 +11,10 @@ that a mistake is reported as ``file:line: field: message``. A small example::
     metrics: [p:full_scale_invasion]
     variables:
       severity:
-        path: parameters.us_sanctions_severity.dist
+        path: parameters.blue_sanctions_severity.dist
         values: [0.2, 0.4, 0.6]
       belief:
-        path: parameters.russia_belief_us.dist
+        path: parameters.red_belief_blue.dist
         range: [0.1, 0.9]
         steps: 5
         format: "beta({x}*10, (1-{x})*10)"   # the design's number becomes distribution text

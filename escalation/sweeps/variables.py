@@ -1,7 +1,7 @@
 """Dotted paths into a scenario, and how a design's value is written there.
 
 An experiment varies a scenario by naming a field with a dotted path, such as
-``policies.us_sanctions_invasion.do.sanction.severity`` or ``parameters.russia_lambda.dist``.
+``policies.blue_sanctions.do.sanction.severity`` or ``parameters.red_lambda.dist``.
 Paths are resolved against the scenario as validated (every field present, defaults filled
 in), so a field the file left at its default (``policies.X.enabled``) can be varied too.
 List items are named by position (``parameters.forces.path.1.1``) or, for the ladder, by a
