@@ -1,4 +1,5 @@
-"""The ``escalation`` command line: run, sweep, compare, backtest, discover, validate, schema.
+"""The ``escalation`` command line: run, sweep, compare, backtest, discover, validate, explore,
+schema. The commands hold no logic of their own.
 
 Mistakes in input files print one line, ``file:line: field: message``, and exit with status 2;
 failures to write results exit with status 1; an interrupt (Ctrl-C or SIGTERM) exits with 130.
@@ -556,6 +557,55 @@ def backtest(
             return
         print_backtest(result, consoles.out)
         _written(written)
+
+
+@app.command()
+def explore(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to serve on. The default serves this machine only; another address "
+            "makes the page reachable from elsewhere (it has no login)."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8050,
+) -> None:
+    """Serve a live what-if page over a scenario: change policies, parameters, demands, horizon
+    and trials, and see the outcomes replayed with the same seed (pip install
+    "escalation[explore]")."""
+    with reported():
+        from escalation.explore import INSTALL_HINT, missing
+        from escalation.scenario.yamlio import InputError
+
+        absent = missing()
+        if absent is not None:
+            raise InputError(
+                "explore",
+                None,
+                "",
+                f"the page needs {absent}, which is not installed: {INSTALL_HINT}",
+            )
+        from escalation.explore.app import create_app, serve_app
+
+        app_ = create_app(scenario)  # a mistake in the scenario stops here, located
+        local = host in ("127.0.0.1", "localhost", "::1")
+        where = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+        consoles.err.print(
+            f"escalation explore: {scenario} on {where} (Ctrl-C to stop)"
+            + ("" if local else "\nwarning: reachable from other machines; the page has no login"),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+        try:
+            serve_app(app_, host, port)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            message = f"cannot serve on {where}: {reason}"
+            raise InputError("explore", None, "--port", message) from None
+        except KeyboardInterrupt:
+            consoles.err.print("stopped", highlight=False, markup=False)
 
 
 @app.command()
