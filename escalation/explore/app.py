@@ -335,6 +335,7 @@ def create_app(path: str | Path, explorer: Explorer | None = None) -> Dash:
         suppress_callback_exceptions=True,
     )
     app.index_string = app.index_string.replace("{%css%}", "{%css%}<style>" + _STYLE + "</style>")
+    app.server.register_error_handler(Exception, _bad_request)
     app.explorer = explorer  # type: ignore[attr-defined]
     app.replayer = replayer  # type: ignore[attr-defined]
     when = f", day 0 = {scenario.date.isoformat()}" if scenario.date else ""
@@ -520,6 +521,16 @@ def create_app(path: str | Path, explorer: Explorer | None = None) -> Dash:
     return app
 
 
+def _bad_request(error: Exception) -> Any:
+    """A request Dash itself cannot read (not one the page makes): 400, never a 500."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(error, HTTPException):
+        return error
+    logging.getLogger(__name__).debug("bad request", exc_info=True)
+    return f"bad request: {type(error).__name__}", 400
+
+
 def settings_data(values: Any, ids: Any) -> dict[str, Any]:
     """JSON-like settings from the values and ids of the pattern-matched controls.
 
@@ -575,9 +586,27 @@ def serve(path: str | Path, host: str = "127.0.0.1", port: int = 8050) -> None:
 
 
 def serve_app(app: Dash, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Serve an app made by :func:`create_app` until interrupted (localhost by default)."""
+    """Serve an app made by :func:`create_app` until interrupted (localhost by default).
+
+    Raises OSError when the address cannot be bound (a port in use), before serving.
+    """
+    from werkzeug.serving import make_server
+
+    _check_free(host, port)  # werkzeug would print its own message and exit with status 1
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(host, port, app.server, threaded=True)
     try:
-        app.run(host=host, port=port, debug=False, dev_tools_ui=False)
+        server.serve_forever()
     finally:
+        server.server_close()
         app.replayer.close()  # type: ignore[attr-defined]
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise OSError if ``host:port`` cannot be bound (as the server would bind it)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))

@@ -286,7 +286,7 @@ class Settings:
                 pairs.append((key, str(value)))
         for key in self.KEYS:
             for name, value in sorted(getattr(self, key).items()):
-                text = ("1" if value else "0") if key == "enabled" else _number_text(value)
+                text = ("1" if value else "0") if key == "enabled" else _exact_text(value)
                 pairs.append((f"{key}.{name}", text))
         return urlencode(pairs)
 
@@ -349,6 +349,13 @@ class Settings:
                     notes.append(f"ignored {key}.{name}: {_show(value)} cannot be used")
                     continue
                 getattr(settings, key)[name] = read_value
+        for name, by in list(settings.shift.items()):
+            try:
+                for dist in controls.parameters[name].dists:
+                    _shifted(dist, by)
+            except (DistributionError, ValueError, OverflowError) as error:
+                notes.append(f"ignored shift.{name}: {error}")
+                del settings.shift[name]
         # A value equal to the scenario's own is no change.
         for key in ("trials", "horizon"):
             if getattr(settings, key) == getattr(controls.scenario, key):
@@ -410,6 +417,13 @@ def _quantile(value: Any) -> float | None:
 def _day(value: Any) -> int | None:
     day = _whole(value)
     return day if day is not None and 0 <= day <= 100_000 else None
+
+
+def _exact_text(value: Any) -> str:
+    """A number as the shortest text that reads back as the same number (for the URL)."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
 
 
 def _number_text(value: Any) -> str:
