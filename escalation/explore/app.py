@@ -276,8 +276,14 @@ def _percent(value: float, signed: bool = False) -> str:
     return f"{value:+.1%}" if signed else f"{value:.1%}"
 
 
-def outcome_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> html.Table:
-    """The outcome distribution and its paired difference from the scenario as written."""
+def outcome_table(
+    rows: list[dict[str, Any]], labels: dict[str, str], query: str = ""
+) -> html.Table:
+    """The outcome distribution and its paired difference from the scenario as written.
+
+    ``query`` (the settings' URL query) is kept on the table, so a reader (or a test) can tell
+    which settings the numbers are for.
+    """
     head = html.Tr(
         [
             html.Th("outcome"),
@@ -312,7 +318,10 @@ def outcome_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> html.Ta
             )
         )
     return html.Table(
-        [html.Thead(head), html.Tbody(body)], className="outcomes", id="outcome-table"
+        [html.Thead(head), html.Tbody(body)],
+        className="outcomes",
+        id="outcome-table",
+        **{"data-query": query},
     )
 
 
@@ -494,7 +503,7 @@ def create_app(path: str | Path, explorer: Explorer | None = None) -> Dash:
             return "1", status, *same, True, dash.no_update, dash.no_update
         rows = outcome_rows(replay.table)
         figures = [replay.figures.get(name, _empty(name)) for name in FIGURES]
-        table = outcome_table(rows, _labels(replay.result))
+        table = outcome_table(rows, _labels(replay.result), replay.query)
         return "1", status, table, *figures, True, job.id, None
 
     @app.callback(

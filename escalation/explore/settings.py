@@ -95,12 +95,15 @@ class ParameterControl:
     shiftable: bool
     step: float
 
+    written: tuple[str, ...] = ()
+
     @property
     def text(self) -> str:
         """The distribution as written, or the path's points."""
+        shown = self.written or tuple(str(d) for d in self.dists)
         if self.days is None:
-            return str(self.dists[0])
-        return ", ".join(f"day {d}: {x}" for d, x in zip(self.days, self.dists, strict=True))
+            return shown[0]
+        return ", ".join(f"day {d}: {x}" for d, x in zip(self.days, shown, strict=True))
 
 
 @dataclass(frozen=True)
@@ -186,9 +189,10 @@ def _parameter_controls(scenario: Scenario) -> dict[str, ParameterControl]:
     for name, parameter in scenario.parameters.items():
         if parameter.path is not None:
             days = tuple(int(day) for day, _ in parameter.path)
-            dists = tuple(parse_distribution(dist) for _, dist in parameter.path)
+            texts = tuple(_number_text(dist) for _, dist in parameter.path)
         else:
-            days, dists = None, (parse_distribution(parameter.dist),)
+            days, texts = None, (_number_text(parameter.dist),)
+        dists = tuple(parse_distribution(text) for text in texts)
         if all(dist.is_constant for dist in dists):
             continue  # nothing uncertain to fix or shift
         spans = [_span(dist) for dist in dists]
@@ -199,6 +203,7 @@ def _parameter_controls(scenario: Scenario) -> dict[str, ParameterControl]:
             days=days,
             shiftable=all(type(dist) in SHIFTED_FIELDS for dist in dists),
             step=_round_step(max(spans) / 20 if spans else 0.01),
+            written=texts,
         )
     return found
 
@@ -535,10 +540,10 @@ def changes(controls: Controls, settings: Settings) -> tuple[list[Change], list[
             how += f", then fixed at its {_number_text(q)} quantile"
         for index, dist in enumerate(dists):
             if control.days is None:
-                path, before = f"parameters.{name}.dist", str(control.dists[0])
+                path, before = f"parameters.{name}.dist", control.text
             else:
                 path = f"parameters.{name}.path.{index}.1"
-                before = f"{control.dists[index]} (day {control.days[index]})"
+                before = f"{control.written[index]} (day {control.days[index]})"
             found.append(
                 Change(path, _dist_value(dist), f"parameter {name} {how}: {before} -> {dist}")
             )
