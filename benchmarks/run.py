@@ -20,6 +20,11 @@ What it measures, on one scenario (default: the shipped dec2021):
    each in a fresh process (imports are deferred so that both take under half a second).
 8. the backtest of the whole casebook (every case in ``scenarios/`` at its default trials, one
    worker, files written), against the target of issue 10.
+9. a replay of the explore page (issue 12): 20,000 trials of the scenario after a change, on
+   one core, as the page does it (settings written and validated, trials played, the paired
+   table against the scenario as written, the figures), the scenario as written already played.
+
+    python benchmarks/run.py --explore  # item 9 only; writes nothing
 
 Times are wall-clock seconds from ``time.perf_counter``, best of the repeats. No test asserts
 any of them: ``tests/test_benchmarks.py`` only runs these functions on tiny sizes.
@@ -71,6 +76,7 @@ TARGET_PEAK = 1.5e9  # bytes of peak RSS at 10^6 trials
 TARGET_SPEEDUP = 1.7  # two workers over one, at 10^6 trials
 TARGET_STARTUP = 0.5  # seconds for `escalation --help` and `escalation validate` (issue 11)
 TARGET_BACKTEST = 120.0  # seconds for the whole casebook at default trials on one worker
+TARGET_EXPLORE = 1.0  # seconds, "about a second", for a replay of 20,000 trials (issue 12)
 EXPONENT_BAND = (0.9, 1.1)  # "near 1"
 
 
@@ -93,6 +99,7 @@ class Settings:
     floor_days: int = 2000  # days of draws timed for the floor
     startup_repeats: int = 9  # fresh processes per start-up command
     seed: int = 1
+    explore_trials: int = 20_000  # trials of one replay of the explore page
 
 
 FULL = Settings()
@@ -130,6 +137,17 @@ class Results:
     compiles_during_play: int = -1
     startup: dict[str, tuple[float, float]] = field(default_factory=dict)  # best, median s
     backtest: BacktestTime | None = None
+    explore: ExploreTime | None = None
+
+
+@dataclass(frozen=True)
+class ExploreTime:
+    """Replays of the explore page: best of the repeats, whole and in parts, seconds."""
+
+    trials: int
+    build: float
+    replay: float
+    parts: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -405,6 +423,43 @@ def backtest_time(casebook: Path, trials: int | None = None, workers: int = 1) -
     return BacktestTime(str(casebook), len(result.table), trials_in_all, seconds)
 
 
+def explore_time(scenario_path: Path, trials: int, repeats: int) -> ExploreTime:
+    """One replay of the explore page after a change, as the page plays it, on one core.
+
+    The scenario as written is played first (the page keeps it); each repeat then changes a
+    different setting (so no replay is reused), writes and validates the scenario (build) and
+    plays it with its paired table and figures (replay). Best of ``repeats``.
+    """
+    from escalation.explore.document import Explorer
+    from escalation.explore.replay import Replayer
+
+    explorer = Explorer(scenario_path)
+    replayer = Replayer(explorer)
+    try:
+        first = replayer.wait(replayer.submit("bench", explorer.build({"trials": trials})))
+        if first.state != "done":
+            raise RuntimeError(f"the explore replay failed: {first.error}")
+        best_build, best_replay, parts = math.inf, math.inf, {}
+        policies = list(explorer.controls.policies)
+        for index in range(repeats):
+            started = time.perf_counter()
+            change = {"trials": trials, "enabled": {policies[index % len(policies)]: False}}
+            if index >= len(policies):
+                change["horizon"] = explorer.scenario.horizon - index  # still a new setting
+            built = explorer.build(change)
+            built_at = time.perf_counter()
+            job = replayer.wait(replayer.submit("bench", built), timeout=600)
+            if job.state != "done":
+                raise RuntimeError(f"the explore replay failed: {job.error}")
+            replay = time.perf_counter() - built_at
+            best_build = min(best_build, built_at - started)
+            if replay < best_replay:
+                best_replay, parts = replay, dict(job.replay.timings)
+        return ExploreTime(trials, best_build, best_replay, parts)
+    finally:
+        replayer.close()
+
+
 def measure(
     settings: Settings, scenario_path: Path, log=print, casebook: Path | None = None
 ) -> Results:
@@ -446,6 +501,8 @@ def measure(
     if casebook is not None:
         log(f"backtest of {casebook} (default trials, one worker) ...")
         results.backtest = backtest_time(casebook)
+    log("explore replays ...")
+    results.explore = explore_time(scenario_path, settings.explore_trials, settings.repeats)
     return results
 
 
@@ -670,6 +727,7 @@ def rows(results: Results) -> list[Row]:
         )
     out += startup_rows(results)
     out += backtest_rows(results)
+    out += explore_rows(results)
     return out
 
 
@@ -705,6 +763,32 @@ def backtest_rows(results: Results) -> list[Row]:
             f"< {TARGET_BACKTEST:.0f} s",
             _status(found.seconds < TARGET_BACKTEST, f"{found.seconds:.0f} s"),
         )
+    ]
+
+
+def explore_rows(results: Results) -> list[Row]:
+    """Item 9: a replay of the explore page against "about a second"."""
+    found = results.explore
+    if found is None:
+        return []
+    parts = found.parts
+    detail = (
+        f"{found.replay:.2f} s (play {parts.get('play', math.nan):.2f} s, paired table "
+        f"{parts.get('table', math.nan):.2f} s, figures {parts.get('figures', math.nan):.2f} s)"
+    )
+    return [
+        Row(
+            "9 explore",
+            f"settings written and validated (build), {Path(results.scenario).name}",
+            f"{found.build:.3f} s",
+        ),
+        Row(
+            "9 explore",
+            f"replay of {found.trials:,} trials after a change, 1 core",
+            detail,
+            f"about {TARGET_EXPLORE:.0f} s (<= {1.2 * TARGET_EXPLORE:.1f} s)",
+            _status(found.replay <= 1.2 * TARGET_EXPLORE, f"{found.replay:.1f} s"),
+        ),
     ]
 
 
@@ -928,8 +1012,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure only item 8, the backtest of --casebook, and write nothing",
     )
+    parser.add_argument(
+        "--explore",
+        action="store_true",
+        help="measure only item 9, a replay of the explore page, and write nothing",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
+    if args.explore:
+        only = Results(settings, str(args.scenario), 0)
+        only.explore = explore_time(args.scenario, settings.explore_trials, settings.repeats)
+        print(text_table(explore_rows(only)))
+        return 0
     if args.startup:
         only = Results(settings, str(args.scenario), 0)
         only.startup = startup_times(args.scenario, settings.startup_repeats)

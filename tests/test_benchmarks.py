@@ -44,6 +44,7 @@ def tiny(bench, dec2021_path: Path):
         calls_sizes=(100, 1000),
         floor_days=20,
         startup_repeats=1,
+        explore_trials=300,
     )
     return bench.measure(settings, dec2021_path, log=lambda message: None)
 
@@ -57,6 +58,15 @@ def test_every_figure_is_measured(tiny) -> None:
     assert all(math.isfinite(t) and t > 0 for t in times)
     assert [(n, w) for n, w, _, _ in tiny.memory] == [(300, 1)]
     assert all(peak > 10**7 for *_, peak in tiny.memory)  # an interpreter with numpy at least
+
+
+def test_explore_replay_is_measured(bench, tiny) -> None:
+    found = tiny.explore
+    assert found.trials == 300
+    assert all(math.isfinite(t) and t > 0 for t in (found.build, found.replay))
+    assert set(found.parts) == {"baseline", "play", "table", "figures"}
+    rows = bench.explore_rows(tiny)
+    assert [r.item for r in rows] == ["9 explore", "9 explore"] and rows[1].target
 
 
 def test_baseline_plays_the_same_outcomes(tiny) -> None:

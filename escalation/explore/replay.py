@@ -88,6 +88,7 @@ class Replay:
     table: pd.DataFrame
     figures: dict[str, Any]
     seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def trials(self) -> int:
@@ -250,22 +251,32 @@ class Replayer:
                 while len(self._baselines) > 4:
                     self._baselines.popitem(last=False)
             offset = trials
+        played = time.perf_counter()
         if job.built.changes or job.built.added:
             result = api.run(scenario, on_block=tick)
         else:
             result = baseline
         if job.cancel.is_set():
             raise Superseded
+        tabled = time.perf_counter()
         table = paired_differences(baseline.trials, result.trials, result.outcomes, self.level)
+        drawn = time.perf_counter()
         figures = result.figures()
         job.done = job.total
+        finished = time.perf_counter()
         return Replay(
             query=job.built.settings.to_query(),
             result=result,
             baseline=baseline,
             table=table,
             figures=figures,
-            seconds=time.perf_counter() - started,
+            seconds=finished - started,
+            timings={
+                "baseline": played - started,
+                "play": tabled - played,
+                "table": drawn - tabled,
+                "figures": finished - drawn,
+            },
         )
 
 
