@@ -21,7 +21,7 @@ from escalation.explore import missing
 from escalation.explore.document import Explorer
 from escalation.explore.replay import paired_differences
 from escalation.scenario.load import load_scenario, scenario_hash
-from escalation.sweep.experiment import load_experiment
+from escalation.sweeps.experiment import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 DEC2021 = ROOT / "scenarios" / "dec2021.yaml"

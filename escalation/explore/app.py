@@ -30,7 +30,7 @@ from escalation.explore.replay import Replayer, outcome_rows
 from escalation.explore.settings import Controls, Settings
 
 #: Figures of :meth:`~escalation.engine.results.RunResult.figures` shown, in page order.
-FIGURES = ("outcomes", "timeline", "survival", "drivers")
+FIGURES = ("outcomes", "difference", "timeline", "cumulative", "survival", "drivers")
 #: Milliseconds between progress polls while a replay runs.
 POLL_MS = 300
 #: Kinds of per-name controls, their Settings attribute, and the property holding the value.
@@ -302,7 +302,7 @@ def outcome_table(
                 [
                     html.Td(labels.get(row["outcome"], row["outcome"].replace("_", " "))),
                     html.Td(_percent(row["probability"])),
-                    html.Td(f"{_percent(row['lo'])} – {_percent(row['hi'])}"),
+                    html.Td(f"{_percent(row['lo'])}\u00a0–\u00a0{_percent(row['hi'])}"),
                     html.Td(f"{row['count']:,}"),
                     html.Td(_percent(row["base_count"] / max(1, sum(r["count"] for r in rows)))),
                     html.Td(_percent(row["difference"], True)),
@@ -454,7 +454,8 @@ def create_app(path: str | Path, explorer: Explorer | None = None) -> Dash:
         notes = "; ".join(built.notes)
         changes = _changes_text(built)
         if not built.ok:
-            return dash.no_update, _error(built), notes, changes, dash.no_update
+            # The list of changes stays that of the result still shown.
+            return dash.no_update, _error(built), notes, dash.no_update, dash.no_update
         job = replayer.submit(str(session), built)
         return search, None, notes, changes, job.id
 

@@ -25,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 
-from escalation import api
 from escalation.analysis import z_value
 from escalation.engine.memory import MemoryShortage
+from escalation.engine.play import play
 from escalation.engine.results import RunResult
 from escalation.explore.document import Built, Explorer
 from escalation.scenario.load import scenario_hash
@@ -243,25 +243,21 @@ class Replayer:
             job.done = offset + done
 
         if baseline is None:
-            baseline = api.run(
-                self.explorer.scenario, trials=trials, horizon=horizon, on_block=tick
-            )
+            baseline = play(self.explorer.scenario, trials=trials, horizon=horizon, on_block=tick)
             with self._lock:
                 self._baselines[(trials, horizon)] = baseline
                 while len(self._baselines) > 4:
                     self._baselines.popitem(last=False)
             offset = trials
         played = time.perf_counter()
-        if job.built.changes or job.built.added:
-            result = api.run(scenario, on_block=tick)
-        else:
-            result = baseline
+        changed = bool(job.built.changes or job.built.added)
+        result = play(scenario, on_block=tick) if changed else baseline
         if job.cancel.is_set():
             raise Superseded
         tabled = time.perf_counter()
         table = paired_differences(baseline.trials, result.trials, result.outcomes, self.level)
         drawn = time.perf_counter()
-        figures = result.figures()
+        figures = with_difference(result.figures(), table, result)
         job.done = job.total
         finished = time.perf_counter()
         return Replay(
@@ -278,6 +274,34 @@ class Replayer:
                 "figures": finished - drawn,
             },
         )
+
+
+#: How the page names the scenario as written and the changed one in the difference chart.
+AS_WRITTEN, CHANGED = "as written", "these settings"
+
+
+def with_difference(figures: dict[str, Any], table: pd.DataFrame, result: RunResult) -> dict:
+    """The run's figures with the paired difference chart (the forest plot of ``compare``)
+    after the outcome distribution."""
+    from escalation.charts.style import outcome_colors
+    from escalation.sweeps.compare import forest_figure
+
+    rows = table.assign(scenario=CHANGED)[
+        ["scenario", "outcome", "difference", "diff_lo", "diff_hi"]
+    ]
+    forest = forest_figure(
+        rows,
+        [AS_WRITTEN, CHANGED],
+        outcome_colors(result.outcomes, result.violent),
+        dict(result.labels.outcomes),
+    )
+    ordered: dict[str, Any] = {}
+    for name, figure in figures.items():
+        ordered[name] = figure
+        if name == "outcomes":
+            ordered["difference"] = forest
+    ordered.setdefault("difference", forest)
+    return ordered
 
 
 def _located(error: Exception, lines: LineMap) -> str:

@@ -4,7 +4,7 @@
 demands, horizon, trials). :class:`Settings` is the page's state, plain values keyed by name,
 read from and written to the page's URL. :func:`changes` turns settings into the scenario
 fields they write, each named by a dotted path as an experiment names it; :func:`apply_changes`
-writes them with the sweep's own :class:`~escalation.sweep.variables.Target`, so the page, the
+writes them with the sweep's own :class:`~escalation.sweeps.variables.Target`, so the page, the
 exported scenario and the exported experiment change the same fields in the same way.
 
 Nothing here raises on bad settings: a value that cannot be written is dropped with a note,
@@ -36,7 +36,7 @@ from escalation.scenario.distributions import (
     parse_distribution,
 )
 from escalation.scenario.schema import Scenario
-from escalation.sweep.variables import PathError, make_target
+from escalation.sweeps.variables import PathError, make_target
 
 #: Most trials a page may ask for (a live page, not a batch run; the CLI has no such cap).
 MAX_PAGE_TRIALS = 1_000_000
@@ -613,7 +613,7 @@ def apply_changes(
     """A copy of the scenario as read (``raw``) with the changes written.
 
     Paths are resolved against ``validated`` (the scenario as validated, every default filled
-    in) by :func:`~escalation.sweep.variables.make_target`, as a sweep resolves them, and
+    in) by :func:`~escalation.sweeps.variables.make_target`, as a sweep resolves them, and
     written into the data as read, so the exported file keeps what its author wrote.
     """
     data = _plain_copy(raw)
