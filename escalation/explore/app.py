@@ -306,7 +306,10 @@ def outcome_table(
                     html.Td(f"{row['count']:,}"),
                     html.Td(_percent(row["base_count"] / max(1, sum(r["count"] for r in rows)))),
                     html.Td(_percent(row["difference"], True)),
-                    html.Td(f"{_percent(row['diff_lo'], True)} – {_percent(row['diff_hi'], True)}"),
+                    html.Td(
+                        f"{_percent(row['diff_lo'], True)}\u00a0–\u00a0"
+                        f"{_percent(row['diff_hi'], True)}"
+                    ),
                 ],
                 className="outcome-row",
                 **{
