@@ -132,7 +132,7 @@ _settings_data = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=_settings_data | _values)
 def test_any_settings_build_a_scenario_or_a_located_error(dec: Explorer, data) -> None:
     built = dec.build(data)
@@ -348,14 +348,27 @@ def test_explore_on_a_busy_port_exits_2(monkeypatch) -> None:
 # --- the Dash callbacks under fuzzing -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def client(dec: Explorer):
+class _Queueing(Replayer):
+    """A replayer that queues jobs and never plays them: the fuzz tests are about what the
+    callbacks make of their inputs, and thousands of replays would only slow them."""
+
+    def _start(self) -> None:
+        pass
+
+
+def _client(dec: Explorer, replayer: Replayer):
     if missing() is not None:
         pytest.skip('Dash is not installed (pip install "escalation[explore]")')
     from escalation.explore.app import create_app
 
-    app = create_app(DEC2021, explorer=dec)
-    yield app, app.server.test_client()
+    app = create_app(DEC2021, explorer=dec, replayer=replayer)
+    return app, app.server.test_client()
+
+
+@pytest.fixture(scope="module")
+def client(dec: Explorer):
+    app, http = _client(dec, _Queueing(dec))
+    yield app, http
     app.replayer.close()
 
 
@@ -394,7 +407,7 @@ _kinds = ["enabled", "follow_through", "perceived", "quantile", "shift", "grant"
 
 
 @needs_dash
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     values=st.fixed_dictionaries({kind: st.lists(_values, max_size=3) for kind in _kinds}),
     names=st.fixed_dictionaries(
@@ -420,8 +433,8 @@ def test_any_request_body_gets_an_answer_not_a_crash(client, body) -> None:
 
 
 @needs_dash
-def test_a_good_request_replays_and_writes_the_url(client) -> None:
-    app, http = client
+def test_a_good_request_replays_and_writes_the_url(dec: Explorer) -> None:
+    app, http = _client(dec, Replayer(dec))
     names = {kind: [] for kind in _kinds}
     values = {kind: [] for kind in _kinds}
     names["enabled"], values["enabled"] = ["eu_sanctions"], [[]]
@@ -432,6 +445,7 @@ def test_a_good_request_replays_and_writes_the_url(client) -> None:
     assert answer["url"]["search"] == "?trials=1200&enabled.eu_sanctions=0"
     job = app.replayer.job(answer["job"]["data"])
     assert app.replayer.wait(job).state == "done"
+    app.replayer.close()
 
 
 def test_document_module_needs_no_dash() -> None:

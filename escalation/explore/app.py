@@ -334,10 +334,12 @@ def _labels(result: Any) -> dict[str, str]:
     return dict(outcomes) if isinstance(outcomes, dict) else {}
 
 
-def create_app(path: str | Path, explorer: Explorer | None = None) -> Dash:
+def create_app(
+    path: str | Path, explorer: Explorer | None = None, replayer: Replayer | None = None
+) -> Dash:
     """The Dash app of one scenario file (raises InputError if the file is invalid)."""
     explorer = explorer or Explorer(path)
-    replayer = Replayer(explorer)
+    replayer = replayer or Replayer(explorer)
     scenario = explorer.scenario
     app = Dash(
         __name__,
