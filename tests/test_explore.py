@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -304,6 +305,37 @@ def test_a_newer_change_supersedes_the_older(dec: Explorer, replayer: Replayer) 
     other = replayer.submit("d", dec.build("trials=1000&horizon=30"))
     mine = replayer.submit("c", dec.build("trials=1000&horizon=31"))
     assert replayer.wait(other).state == "done" and replayer.wait(mine).state == "done"
+
+
+def test_a_long_replay_shows_its_progress(dec: Explorer) -> None:
+    replayer = Replayer(dec)  # nothing cached: the scenario as written is played first
+    try:
+        job = replayer.submit("f", dec.build("trials=20000&horizon=40&enabled.eu_sanctions=0"))
+        seen = []
+        while not job.finished:
+            seen.append(job.progress)
+            time.sleep(0.005)
+        assert job.state == "done", job.error
+        assert job.total == 40_000 and job.progress == 1.0
+        assert seen == sorted(seen)
+        assert any(0 < p < 1 for p in seen)  # between blocks of 8,192 trials
+    finally:
+        replayer.close()
+
+
+def test_a_superseded_replay_keeps_the_scenario_as_written_it_played(dec: Explorer) -> None:
+    replayer = Replayer(dec)
+    try:
+        first = replayer.submit("g", dec.build("trials=20000&horizon=50&enabled.eu_sanctions=0"))
+        while first.done == 0 and not first.finished:
+            time.sleep(0.002)
+        assert first.state == "running"  # playing the scenario as written
+        second = replayer.submit("g", dec.build("trials=20000&horizon=50&grant.minsk=9"))
+        replayer.wait(second)
+        assert first.state == "superseded" and second.state == "done"
+        assert second.total == 20_000  # the scenario as written was not played twice
+    finally:
+        replayer.close()
 
 
 def test_replayer_refuses_an_invalid_scenario(dec: Explorer, replayer: Replayer) -> None:

@@ -406,7 +406,11 @@ def create_app(
                                 html.Div(id="changes", className="written"),
                                 html.Div(id="table"),
                                 *[
-                                    dcc.Graph(id=f"figure-{name}", config={"displaylogo": False})
+                                    dcc.Graph(
+                                        id=f"figure-{name}",
+                                        figure=_blank(),
+                                        config={"displaylogo": False},
+                                    )
                                     for name in FIGURES
                                 ],
                             ],
@@ -508,7 +512,7 @@ def create_app(
         if shown == job.id:
             return "1", status, *same, True, dash.no_update, dash.no_update
         rows = outcome_rows(replay.table)
-        figures = [replay.figures.get(name, _empty(name)) for name in FIGURES]
+        figures = [replay.figures.get(name, _blank()) for name in FIGURES]
         table = outcome_table(rows, _labels(replay.result), replay.query)
         return "1", status, table, *figures, True, job.id, None
 
@@ -591,8 +595,10 @@ def _error(built: Built) -> html.Div:
     )
 
 
-def _empty(name: str) -> dict[str, Any]:
-    return {"data": [], "layout": {"title": {"text": f"{name}: nothing to show"}}}
+def _blank() -> dict[str, Any]:
+    """An empty, axis-free figure for a place the replay has not filled yet."""
+    axis = {"visible": False}
+    return {"data": [], "layout": {"height": 30, "xaxis": axis, "yaxis": axis}}
 
 
 def serve(path: str | Path, host: str = "127.0.0.1", port: int = 8050) -> None:

@@ -142,6 +142,7 @@ class Replayer:
         self._queue: list[Job] = []
         self._baselines: OrderedDict[tuple[int, int], RunResult] = OrderedDict()
         self._replays: OrderedDict[tuple[str, int, int], Replay] = OrderedDict()
+        self._latest: dict[str, Job] = {}
         self._thread: threading.Thread | None = None
         self._closed = False
 
@@ -158,6 +159,9 @@ class Replayer:
             self._queue = [job for job in self._queue if job.state == "queued"]
             job = Job(next(self._ids), session, built)
             self._jobs[job.id] = job
+            self._latest[session] = job
+            while len(self._latest) > KEEP_JOBS:
+                self._latest.pop(next(iter(self._latest)))
             while len(self._jobs) > KEEP_JOBS:
                 self._jobs.popitem(last=False)
             cached = self._replays.get(_key(built))
@@ -228,6 +232,13 @@ class Replayer:
                         self._replays.popitem(last=False)
                 self._lock.notify_all()
 
+    def _needed(self, size: tuple[int, int], session: str) -> bool:
+        """Whether the newest job of ``session`` plays with these trials and horizon."""
+        with self._lock:
+            latest = self._latest.get(session)
+        scenario = latest.built.scenario if latest is not None else None
+        return scenario is not None and (scenario.trials, scenario.horizon) == size
+
     def _play(self, job: Job) -> Replay:
         started = time.perf_counter()
         scenario = job.built.scenario
@@ -242,13 +253,24 @@ class Replayer:
                 raise Superseded
             job.done = offset + done
 
+        def baseline_tick(done: int, total: int) -> None:
+            # The scenario as written is finished even for a superseded job when the newer
+            # one needs it too (the same trials and horizon): its work is not lost.
+            if job.cancel.is_set() and not self._needed((trials, horizon), job.session):
+                raise Superseded
+            job.done = done
+
         if baseline is None:
-            baseline = play(self.explorer.scenario, trials=trials, horizon=horizon, on_block=tick)
+            baseline = play(
+                self.explorer.scenario, trials=trials, horizon=horizon, on_block=baseline_tick
+            )
             with self._lock:
                 self._baselines[(trials, horizon)] = baseline
                 while len(self._baselines) > 4:
                     self._baselines.popitem(last=False)
             offset = trials
+            if job.cancel.is_set():
+                raise Superseded
         played = time.perf_counter()
         changed = bool(job.built.changes or job.built.added)
         result = play(scenario, on_block=tick) if changed else baseline
