@@ -876,9 +876,11 @@ def compare(
 def _cell(metric: str, value: float, lo: float, hi: float) -> str:
     import pandas as pd
 
+    from escalation.sweeps.metrics import is_share
+
     if pd.isna(value):
         return "–"
-    if metric.startswith("p:"):
+    if is_share(metric):
         return f"{value:.1%} ({100 * lo:.1f}–{100 * hi:.1f})"
     return f"{value:.3g} ({lo:.3g}–{hi:.3g})"
 

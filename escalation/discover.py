@@ -27,6 +27,7 @@ from escalation.engine.play import versions, with_overrides
 from escalation.engine.results import write_folder
 from escalation.scenario.load import load_scenario, scenario_hash
 from escalation.scenario.yamlio import InputError
+from escalation.sweeps.metrics import is_share
 
 
 @dataclass
@@ -208,7 +209,7 @@ def _discover_sweep(
         y = y & ~pd.isna(values)
         bound = f"≥ {above:g}" if above is not None else f"≤ {below:g}"
         what = f"{_metric_text(metric)} {bound}"
-    elif metric.startswith("p:"):
+    elif is_share(metric):
         if pd.isna(values).any():
             raise _fail(folder, "--outcome", f"{metric} is missing at some points")
         y, what = values, _metric_text(metric)

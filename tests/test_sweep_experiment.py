@@ -32,6 +32,7 @@ EXPECTED = {
     "lhs_without_samples": (3, "needs 'samples'"),
     "metric_median_day_not_violent": (5, "not a violent outcome"),
     "metric_unknown_kind": (5, "unknown metric kind 'prob'"),
+    "metric_share_unknown_value": (5, "did you mean 'won'"),
     "metric_unknown_outcome": (7, "did you mean 'full_scale_invasion'"),
     "no_variables": (6, "at least 1"),
     "path_is_group": (8, "group of fields"),
@@ -260,6 +261,21 @@ def test_metric_grammar() -> None:
         "mean:aid:ukraine:lo",
         "mean:aid:ukraine:hi",
     )
+    categories = {"war:russia": ("none", "won", "lost"), "type:russia": ("coercer", "resolved")}
+    share = parse_metric("share: war:russia = won", outcomes, violent, means, categories)
+    assert (share.text, share.args, share.is_share) == (
+        "share:war:russia=won",
+        ("war:russia", "won"),
+        True,
+    )
+    for bad, fragment in (
+        ("share:war:russia", "takes <record>=<value>"),
+        ("share:war:rusia=won", "did you mean 'war:russia'"),
+        ("share:war:russia=wn", "did you mean 'won'"),
+        ("share:aid:ukraine=1", "categorical per-trial record"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(fragment)):
+            parse_metric(bad, outcomes, violent, means, categories)
     for bad, fragment in (
         ("settlement", "not a metric"),
         ("p:settlment", "did you mean 'settlement'"),

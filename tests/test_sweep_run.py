@@ -379,3 +379,32 @@ def test_resume_through_the_command_line_reports_the_notes(small: Path, tmp_path
     assert result.exit_code == 0, result.output
     assert "note: resume: point 0 is played again" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_share_metrics_count_a_categorical_record_as_the_trials_table_does(
+    tmp_path: Path,
+) -> None:
+    # share:<record>=<value> at each point equals the share read from that point's trials;
+    # the type share is the same at both points (common random numbers), the campaign's
+    # result is not (aid delivered at once or after eight weeks changes how wars end).
+    path = tmp_path / "share.yaml"
+    path.write_text(
+        f"""
+scenario: {DEC2021.as_posix()}
+design: grid
+trials: 3000
+metrics: ["share:war:russia=won", "share:type:russia=resolved", p:full_scale_invasion]
+variables:
+  lag: {{path: policies.us_defensive_aid.do.aid.lag, values: [0, 56]}}
+"""
+    )
+    loaded = load_experiment(path)
+    evaluator = ScenarioEvaluator.from_experiment(loaded)
+    rows = [evaluator(point) for point in loaded.design.points]
+    frames = [trials_of(evaluator, point) for point in loaded.design.points]
+    for row, frame in zip(rows, frames, strict=True):
+        assert row["share:war:russia=won"] == (frame["war:russia"] == "won").mean()
+        assert row["share:type:russia=resolved"] == (frame["type:russia"] == "resolved").mean()
+        assert row["share:war:russia=won:lo"] < row["share:war:russia=won"]
+    assert rows[0]["share:type:russia=resolved"] == rows[1]["share:type:russia=resolved"]
+    assert not frames[0]["war:russia"].equals(frames[1]["war:russia"])

@@ -162,6 +162,26 @@ class Labels:
             actor=self.actor(whom), demand=self.demands.get(whom) or humanize(whom)
         )
 
+    def share(self, record: str, value: str) -> str:
+        """The label of the trials whose categorical record has a value (a ``share:`` metric).
+
+        ``war:<decider>=won``, ``type:<decider>=<type>``, ``peak:<decider>=<rung>``,
+        ``rung:<decider>=<rung>``, ``exit:<decider>=<exit>``; any other in plain words.
+        """
+        what, _, whom = str(record).partition(":")
+        templates = {
+            "war": "{actor}'s campaign {value}",
+            "type": "{actor} of type {value}",
+            "peak": "{actor} reached {rung}",
+            "rung": "{actor} ends on {rung}",
+            "exit": "{actor}'s exit: {value}",
+        }
+        if what not in templates or not whom or ":" in whom:
+            return f"{humanize(str(record).replace(':', ' '))} = {value}"
+        return templates[what].format(
+            actor=self.actor(whom), value=humanize(value).lower(), rung=self.rung(value)
+        )
+
     def resolve_outcome(self, text: str, known: Iterable[str]) -> str:
         """The outcome name that ``text`` means: a name or a label, in any case or spacing.
 

@@ -14,7 +14,7 @@ its distribution, and a disabled policy still consumes its row of draws.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from escalation.engine.blocks import block_specs, play_blocks
@@ -39,6 +39,8 @@ class ScenarioEvaluator:
     trials: int
     seed: int
     level: float = 0.95
+    #: Categorical records and their values, for ``share:`` metrics.
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_experiment(cls, loaded) -> ScenarioEvaluator:
@@ -49,6 +51,7 @@ class ScenarioEvaluator:
             metrics=tuple(loaded.metrics),
             trials=loaded.trials,
             seed=loaded.seed,
+            categories={k: tuple(v) for k, v in loaded.words.categories.items()},
         )
 
     def scenario(self, point: Mapping[str, Any]) -> Scenario:
@@ -66,5 +69,10 @@ class ScenarioEvaluator:
         """The point's metrics, each with its interval."""
         scenario, blocks = self.play(point)
         return compute_metrics(
-            self.metrics, scenario.outcomes, scenario.violent_outcomes, blocks, self.level
+            self.metrics,
+            scenario.outcomes,
+            scenario.violent_outcomes,
+            blocks,
+            self.level,
+            self.categories,
         )

@@ -47,8 +47,6 @@ from pydantic import (
     model_validator,
 )
 
-from escalation.model.plan import Plan
-from escalation.model.records import record_specs
 from escalation.scenario.load import (
     is_experiment_data,
     is_scenario_data,
@@ -58,7 +56,7 @@ from escalation.scenario.load import (
 from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
 from escalation.scenario.yamlio import InputError, LineMap, format_loc, read_yaml, validation_error
 from escalation.sweeps.designs import CONTINUOUS, Design, DesignError, Factor, make_design
-from escalation.sweeps.metrics import MEAN_KINDS, Metric, parse_metric
+from escalation.sweeps.metrics import Metric, Vocabulary, parse_metric, vocabulary
 from escalation.sweeps.variables import PathError, Target, apply_point, make_target
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -233,6 +231,7 @@ class LoadedExperiment:
     design: Design
     trials: int
     seed: int
+    words: Vocabulary
 
     @property
     def experiment_hash(self) -> str:
@@ -383,12 +382,12 @@ def check_experiment(
             raise fail(("variables", name, "path"), "two variables write the same field")
 
     metrics = []
-    means = [
-        spec.name for spec in record_specs(Plan.from_scenario(scenario)) if spec.kind in MEAN_KINDS
-    ]
+    words = vocabulary(scenario)
     for index, text in enumerate(experiment.metrics):
         try:
-            metric = parse_metric(text, scenario.outcomes, scenario.violent_outcomes, means)
+            metric = parse_metric(
+                text, words.outcomes, words.violent, words.means, words.categories
+            )
         except ValueError as error:
             raise fail(("metrics", index), str(error)) from None
         if metric.text in [m.text for m in metrics]:
@@ -437,6 +436,7 @@ def check_experiment(
         design=design,
         trials=experiment.trials if trials is None else trials,
         seed=seed,
+        words=words,
     )
     _check_points(loaded, fail)
     return loaded

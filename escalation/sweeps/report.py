@@ -33,6 +33,7 @@ from escalation.charts.style import (
 )
 from escalation.scenario.distributions import DistributionError, parse_distribution
 from escalation.scenario.yamlio import InputError
+from escalation.sweeps.metrics import is_share
 
 #: A :class:`~escalation.sweeps.runner.SweepResult` (not imported: the runner imports this module).
 SweepResult = Any
@@ -67,7 +68,8 @@ class Context:
     """What the sweep's charts need from its scenario: colours, labels, the values as written.
 
     ``labels`` maps outcome names to labels, ``records`` the per-trial records that ``mean:``
-    metrics average (``aid:<actor>``, ...) to labels.
+    metrics average (``aid:<actor>``, ...) and the ``record=value`` of ``share:`` metrics to
+    labels.
     """
 
     colors: Mapping[str, str] = field(default_factory=dict)
@@ -175,16 +177,18 @@ def context(result: SweepResult) -> Context:
         if found is not None:
             written[name] = found
     means = [m.partition(":")[2] for m in result.metrics if m.startswith("mean:")]
+    shares = [m.partition(":")[2] for m in result.metrics if m.startswith("share:")]
     return Context(
         colors=charts.outcome_colors(scenario.outcomes, scenario.violent_outcomes),
         labels=dict(labels.outcomes),
-        records={name: labels.record(name) for name in means},
+        records={name: labels.record(name) for name in means}
+        | {text: labels.share(*text.rpartition("=")[::2]) for text in shares},
         written=written,
     )
 
 
 def _is_p(metric: str) -> bool:
-    return metric.startswith("p:")
+    return is_share(metric)
 
 
 def _is_day(metric: str) -> bool:
@@ -193,9 +197,10 @@ def _is_day(metric: str) -> bool:
 
 def _name(metric: str, ctx: Context | None = None) -> str:
     kind, _, rest = metric.partition(":")
-    if kind == "mean":
+    if kind in ("mean", "share"):
         records = ctx.records if ctx is not None else {}
-        return f"mean {records.get(rest) or humanize(rest)}"
+        label = records.get(rest) or humanize(rest.replace("=", " "))
+        return f"mean {label}" if kind == "mean" else f"P({label})"
     labels = ctx.labels if ctx is not None else {}
     names = " or ".join(lower_first(labels.get(n, humanize(n))) for n in rest.split("+") if n)
     return {"p": f"P({names})", "median_day": f"median day of {names}"}.get(kind, metric)
