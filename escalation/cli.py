@@ -573,7 +573,7 @@ def explore(
 ) -> None:
     """Serve a live what-if page over a scenario: change policies, parameters, demands, horizon
     and trials, and see the outcomes replayed with the same seed (pip install
-    "escalation[explore]")."""
+    "escalation\\[explore]")."""
     with reported():
         from escalation.explore import INSTALL_HINT, missing
         from escalation.scenario.yamlio import InputError
@@ -717,7 +717,7 @@ def sweep(
     scheduler: Annotated[
         str | None,
         typer.Option(
-            help="Dask (pip install 'escalation[dask]'): 'local' starts a LocalCluster of "
+            help="Dask (pip install 'escalation\\[dask]'): 'local' starts a LocalCluster of "
             "--workers processes; an address such as tcp://host:8786 uses a running cluster. "
             "The numbers do not depend on it."
         ),

@@ -733,3 +733,13 @@ def test_an_interrupt_during_a_finalizer_is_not_swallowed(results: Path, monkeyp
     assert result.exit_code == 130, result.output
     assert result.stderr.startswith("interrupted") and "Exception ignored" not in result.output
     assert list(results.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"), [("explore", "escalation[explore]"), ("sweep", "escalation[dask]")]
+)
+def test_help_names_the_extra_to_install(command: str, extra: str) -> None:
+    # Rich reads [explore] as markup and would drop it from the help unless escaped.
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert extra in " ".join(result.output.split()).replace("│ ", "")
