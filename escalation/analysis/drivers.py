@@ -21,6 +21,13 @@ the type; that was the error of reading post-override values. No stratification 
 needed on values as drawn, and it would be wrong for a parameter that sets a type's prior: its
 effect runs through the type it makes likelier.
 
+A run too large to keep its table of trials (``escalation run --no-trials`` or
+``--scheduler``) gives :func:`drivers` a sample of its trials and :class:`DriverCounts`: the
+thirds are cut in the sample (:func:`thirds`), and the trials of the whole run are counted in
+each group block by block, so the shares and their intervals rest on every trial; the rank
+correlation and the PAWN index read the sample. When the sample is the whole run the two forms
+give the same table.
+
 Nothing here reads the model; every result is finite (no NaN, no inf).
 """
 
@@ -28,7 +35,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,12 +45,16 @@ from escalation.analysis.intervals import newcombe_difference, wilson_interval
 __all__ = [
     "DRIVER_COLUMNS",
     "DUMMY",
+    "DriverCounts",
+    "Thirds",
     "drivers",
     "indicator",
     "parameter_columns",
     "pawn_indices",
+    "thirds",
     "type_columns",
     "type_outcomes",
+    "type_outcomes_counts",
 ]
 
 #: Name of the noise-floor row: a dummy factor drawn independently of everything.
@@ -80,28 +91,58 @@ def indicator(trials: pd.DataFrame, outcome: str | Sequence[str]) -> np.ndarray:
     return trials["outcome"].astype(str).isin([str(n) for n in names]).to_numpy(dtype=bool)
 
 
-def _thirds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks for the bottom and top thirds of ``x`` (finite values only).
+@dataclass(frozen=True)
+class Thirds:
+    """Where a factor's bottom and top thirds are cut: a rule that any values can apply.
+
+    Bottom is ``x <= low`` (``x < low`` unless ``low_closed``), top ``x >= high`` (``x > high``
+    unless ``high_closed``); non-finite values are in neither.
+    """
+
+    low: float
+    high: float
+    low_closed: bool = True
+    high_closed: bool = True
+
+    def masks(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks of the bottom and the top third among ``x``."""
+        finite = np.isfinite(x)
+        low = x <= self.low if self.low_closed else x < self.low
+        high = x >= self.high if self.high_closed else x > self.high
+        return finite & low, finite & high
+
+
+def thirds(x: np.ndarray) -> Thirds | None:
+    """The cut of ``x`` into thirds, or None when ``x`` has fewer than two finite values.
 
     Bottom is ``x <= q(1/3)`` and top ``x >= q(2/3)``.  When ties make the two
     cut points equal (a discrete parameter), the groups are split at that value
     instead: "at or below" versus "above" it, or "below" versus "at or above"
-    when nothing lies above.  For a constant ``x`` both masks are empty.
+    when nothing lies above.
     """
     finite = np.isfinite(x)
-    empty = np.zeros(x.shape, dtype=bool)
     if not finite.any():
-        return empty, empty
+        return None
     xs = x[finite]
     if xs.min() == xs.max():
-        return empty, empty
+        return None
     q_low, q_high = np.quantile(xs, [1.0 / 3.0, 2.0 / 3.0])
     if q_low < q_high:
-        return finite & (x <= q_low), finite & (x >= q_high)
-    cut = q_low
+        return Thirds(float(q_low), float(q_high))
+    cut = float(q_low)
     if (xs > cut).any():
-        return finite & (x <= cut), finite & (x > cut)
-    return finite & (x < cut), finite & (x >= cut)
+        return Thirds(cut, cut, True, False)
+    return Thirds(cut, cut, False, True)
+
+
+def _thirds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks for the bottom and top thirds of ``x`` (see :func:`thirds`); both are
+    empty for a constant ``x``."""
+    rule = thirds(x)
+    if rule is None:
+        empty = np.zeros(x.shape, dtype=bool)
+        return empty, empty
+    return rule.masks(x)
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -161,6 +202,35 @@ def _parameter_effect(x: np.ndarray, y: np.ndarray, level: float, overall: float
     )
 
 
+def _counted_effect(
+    x: np.ndarray,
+    rule: Thirds,
+    low: tuple[int, int],
+    high: tuple[int, int],
+    spearman: float,
+    level: float,
+    overall: float,
+) -> _Effect:
+    """A parameter's effect from the whole run's counts ``(cases, trials)`` in its bottom and
+    top thirds; the cut points' text comes from the sample ``x``."""
+    (k_low, n_low), (k_high, n_high) = low, high
+    if not (n_low and n_high):
+        return _Effect(overall, overall, 0.0, 0.0, 0.0, 0.0, "", "", False)
+    d, d_lo, d_hi = newcombe_difference(k_high, n_high, k_low, n_low, level)
+    in_low, in_high = rule.masks(x)
+    return _Effect(
+        p_low=float(k_low / n_low),
+        p_high=float(k_high / n_high),
+        difference=float(d),
+        lo=float(d_lo),
+        hi=float(d_hi),
+        spearman=spearman,
+        low=_cut_text(x, in_low, "low"),
+        high=_cut_text(x, in_high, "high"),
+        varies=True,
+    )
+
+
 def _type_effect(types: pd.Series, y: np.ndarray, level: float, overall: float) -> _Effect:
     """The type where ``y`` is likeliest against the one where it is rarest."""
     labels = types.astype(str).to_numpy()
@@ -169,6 +239,12 @@ def _type_effect(types: pd.Series, y: np.ndarray, level: float, overall: float) 
         return _Effect(overall, overall, 0.0, 0.0, 0.0, 0.0, "", "", False)
     k = np.bincount(codes, weights=y.astype(float), minlength=len(names))
     n = np.bincount(codes, minlength=len(names)).astype(float)
+    return _extreme_types(names, k, n, level)
+
+
+def _extreme_types(names: np.ndarray, k: np.ndarray, n: np.ndarray, level: float) -> _Effect:
+    """The likeliest type against the rarest, from cases ``k`` and trials ``n`` per type
+    (types in sorted order, each with trials)."""
     p = k / n
     order = np.argsort(p, kind="stable")
     low, high = order[0], order[-1]
@@ -248,6 +324,36 @@ def pawn_indices(
     return found
 
 
+@dataclass
+class DriverCounts:
+    """Outcome counts of a whole run in the groups :func:`drivers` compares.
+
+    For a run whose table is only a sample: ``outcomes`` names the outcomes in the order of
+    every count array; ``total`` counts the run's trials per outcome; ``cuts`` holds each
+    parameter's :class:`Thirds` (cut in the sample) and ``low``/``high`` the trials per outcome
+    in its bottom and top third; ``types`` maps a type column to its type names and a
+    ``(types, outcomes)`` array of trials.
+    """
+
+    outcomes: list[str]
+    total: np.ndarray
+    cuts: dict[str, Thirds] = field(default_factory=dict)
+    low: dict[str, np.ndarray] = field(default_factory=dict)
+    high: dict[str, np.ndarray] = field(default_factory=dict)
+    types: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+
+    def chosen(self, outcome: str | Sequence[str]) -> np.ndarray:
+        """Boolean per outcome: is it ``outcome`` (or one of several)?"""
+        names = {str(n) for n in ([outcome] if isinstance(outcome, str) else outcome)}
+        return np.array([name in names for name in self.outcomes], dtype=bool)
+
+    @staticmethod
+    def cases(counts: np.ndarray, chosen: np.ndarray) -> tuple[int, int]:
+        """``(trials in the chosen outcomes, all trials)`` of one group's counts."""
+        counts = np.asarray(counts, dtype=np.int64)
+        return int(counts[..., chosen].sum()), int(counts.sum())
+
+
 #: Columns of the table :func:`drivers` returns.
 DRIVER_COLUMNS = (
     "factor",
@@ -272,6 +378,7 @@ def drivers(
     types: Sequence[str] | None = None,
     pawn: bool = True,
     seed: int = 0,
+    counts: DriverCounts | None = None,
 ) -> pd.DataFrame:
     """Which types and uncertain parameters push the crisis towards ``outcome``.
 
@@ -290,6 +397,10 @@ def drivers(
     Rows are sorted by ``|difference|``, largest first. A factor that is constant – and every
     factor when there are no trials – has ``difference = lo = hi = 0`` and ``p_low = p_high``
     = the overall share. No NaN is returned. Raises ``KeyError`` naming missing columns.
+
+    With ``counts`` (:class:`DriverCounts` of a whole run whose ``trials`` are a sample), the
+    shares, differences and intervals count every trial of the run, in thirds cut in the
+    sample; ``spearman`` and ``pawn`` read the sample.
     """
     names = [str(p) for p in parameters]
     types = type_columns(trials) if types is None else [str(t) for t in types]
@@ -298,15 +409,40 @@ def drivers(
         raise KeyError(f"trials has no columns {missing}")
     y = indicator(trials, outcome)
     n = len(trials)
-    overall = float(y.mean()) if n else 0.0
+    if counts is None:
+        overall = float(y.mean()) if n else 0.0
+    else:
+        chosen = counts.chosen(outcome)
+        k_all, n_all = DriverCounts.cases(counts.total, chosen)
+        overall = k_all / n_all if n_all else 0.0
     empty = _Effect(overall, overall, 0.0, 0.0, 0.0, 0.0, "", "", False)
     effects: list[tuple[str, str, _Effect]] = []
     for column in types:
-        effects.append(
-            (column, "type", _type_effect(trials[column], y, level, overall) if n else empty)
-        )
+        if not n:
+            effect = empty
+        elif counts is None:
+            effect = _type_effect(trials[column], y, level, overall)
+        else:
+            effect = _counted_type_effect(counts, column, chosen, level, overall)
+        effects.append((column, "type", effect))
     for name in names:
-        effect = _parameter_effect(_numeric(trials, name), y, level, overall) if n else empty
+        if not n:
+            effect = empty
+        elif counts is None:
+            effect = _parameter_effect(_numeric(trials, name), y, level, overall)
+        elif name in counts.cuts:
+            x = _numeric(trials, name)
+            effect = _counted_effect(
+                x,
+                counts.cuts[name],
+                DriverCounts.cases(counts.low[name], chosen),
+                DriverCounts.cases(counts.high[name], chosen),
+                _spearman(x, y),
+                level,
+                overall,
+            )
+        else:
+            effect = empty
         effects.append((name, "parameter", effect))
     indices = pawn_indices(trials, names, y, types, seed) if pawn and n else {}
     records = []
@@ -343,6 +479,22 @@ def drivers(
     return pd.concat([table, pd.DataFrame([noise])], ignore_index=True)
 
 
+def _counted_type_effect(
+    counts: DriverCounts, column: str, chosen: np.ndarray, level: float, overall: float
+) -> _Effect:
+    """A type column's effect from the whole run's trials per type and outcome."""
+    kinds, table = counts.types[column]
+    table = np.asarray(table, dtype=np.int64)
+    n = table.sum(axis=1)
+    present = n > 0
+    if present.sum() < 2:
+        return _Effect(overall, overall, 0.0, 0.0, 0.0, 0.0, "", "", False)
+    names = np.asarray(kinds, dtype=str)[present]
+    order = np.argsort(names, kind="stable")  # as np.unique orders the types of a table
+    k = table[present][:, chosen].sum(axis=1).astype(float)
+    return _extreme_types(names[order], k[order], n[present][order].astype(float), level)
+
+
 def type_outcomes(
     trials: pd.DataFrame,
     type_column: str,
@@ -362,12 +514,33 @@ def type_outcomes(
         kinds = sorted(column.astype(str).unique())
     labels = column.astype(str).to_numpy()
     observed = trials["outcome"].astype(str).to_numpy()
-    n = len(trials)
+    table = np.array(
+        [[int((observed[labels == kind] == o).sum()) for o in outcomes] for kind in kinds],
+        dtype=np.int64,
+    ).reshape(len(kinds), len(outcomes))
+    sizes = [int((labels == kind).sum()) for kind in kinds]
+    return type_outcomes_counts(kinds, table, outcomes, level, sizes, len(trials))
+
+
+def type_outcomes_counts(
+    kinds: Sequence[str],
+    table: np.ndarray,
+    outcomes: Sequence[str],
+    level: float = 0.95,
+    sizes: Sequence[int] | None = None,
+    trials: int | None = None,
+) -> pd.DataFrame:
+    """:func:`type_outcomes` from a ``(types, outcomes)`` array of trials.
+
+    ``sizes`` (trials per type) and ``trials`` (all trials) default to the array's sums, which
+    they are whenever ``outcomes`` lists every outcome.
+    """
+    table = np.asarray(table, dtype=np.int64)
+    n = int(table.sum()) if trials is None else int(trials)
+    sizes = table.sum(axis=1) if sizes is None else sizes
     rows = []
-    for kind in kinds:
-        mask = labels == kind
-        m = int(mask.sum())
-        counts = np.array([int((observed[mask] == o).sum()) for o in outcomes])
+    for kind, counts, size in zip(kinds, table, sizes, strict=True):
+        m = int(size)
         lo, hi = (np.atleast_1d(v) for v in wilson_interval(counts, np.full(len(counts), m), level))
         for outcome, count, a, b in zip(outcomes, counts, lo, hi, strict=True):
             rows.append(

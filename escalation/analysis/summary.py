@@ -7,23 +7,33 @@ vectorized, and they never emit NaN or inf: where a quantity is undefined
 (no trials, an outcome that never happened) the documented sentinel is used
 instead – ``0``/``(0, 1)`` for shares and their intervals, and pandas' ``<NA>``
 (nullable ``Float64``) for days.
+
+Each summary also has a ``*_counts`` form that takes counts instead of the table: outcome
+counts, and for each violent outcome a histogram of first days (trials per day ``0..horizon``).
+A run too large to keep its table accumulates those counts block by block; the two forms give
+the same numbers to the last bit (the days are integers, so a histogram holds everything the
+median, its interval and the survival curve read).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from escalation.analysis.intervals import median_interval, wilson_interval
+from escalation.analysis.intervals import median_interval, median_interval_counts, wilson_interval
 
 __all__ = [
     "cumulative_incidence",
+    "cumulative_incidence_counts",
     "median_day",
     "outcome_summary",
+    "outcome_summary_counts",
     "survival",
+    "survival_counts",
     "timing_summary",
+    "timing_summary_counts",
 ]
 
 
@@ -48,7 +58,21 @@ def outcome_summary(
     if unknown:
         raise ValueError(f"trials contain outcomes not in the outcome list: {unknown}")
     counts = observed.value_counts().reindex(names, fill_value=0).to_numpy(dtype=np.int64)
-    n = len(trials)
+    return outcome_summary_counts(counts, names, level)
+
+
+def outcome_summary_counts(
+    counts: Sequence[int] | np.ndarray, outcomes: Sequence[str], level: float = 0.95
+) -> pd.DataFrame:
+    """:func:`outcome_summary` from the count of trials in each outcome (in ``outcomes`` order).
+
+    The number of trials is the sum of the counts.
+    """
+    names = [str(o) for o in outcomes]
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.shape != (len(names),):
+        raise ValueError(f"{counts.size} counts for {len(names)} outcomes")
+    n = int(counts.sum())
     probability = counts / n if n else np.zeros(len(names))
     lo, hi = wilson_interval(counts, np.full(len(names), n), level)
     return pd.DataFrame(
@@ -99,18 +123,40 @@ def timing_summary(
         column = f"day_{name}"
         if column not in trials.columns:
             raise KeyError(f"trials has no column {column!r} for violent outcome {name!r}")
-        result = median_day(trials[column], level)
-        reached = int(result["n"] or 0)
-        rows.append(
-            {
-                "outcome": str(name),
-                "reached": reached,
-                "share": reached / n_trials if n_trials else 0.0,
-                "median_day": result["median"],
-                "lo": result["lo"],
-                "hi": result["hi"],
-            }
-        )
+        rows.append(_timing_row(name, median_day(trials[column], level), n_trials))
+    return _timing_frame(rows)
+
+
+def timing_summary_counts(
+    first_days: Mapping[str, np.ndarray], trials: int, level: float = 0.95
+) -> pd.DataFrame:
+    """:func:`timing_summary` from histograms of first days.
+
+    ``first_days`` maps each violent outcome (ladder order) to its histogram: element ``d`` is
+    the number of trials that first reached it (or a higher rung) on day ``d``; ``trials`` is
+    the number of all trials, those that never reached it included.
+    """
+    rows = []
+    for name, counts in first_days.items():
+        counts = np.asarray(counts, dtype=np.int64)
+        found = median_interval_counts(np.arange(counts.size), counts, level)
+        rows.append(_timing_row(name, found, trials))
+    return _timing_frame(rows)
+
+
+def _timing_row(name: str, result: Mapping[str, object], n_trials: int) -> dict[str, object]:
+    reached = int(result["n"] or 0)
+    return {
+        "outcome": str(name),
+        "reached": reached,
+        "share": reached / n_trials if n_trials else 0.0,
+        "median_day": result["median"],
+        "lo": result["lo"],
+        "hi": result["hi"],
+    }
+
+
+def _timing_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "outcome": pd.Series([r["outcome"] for r in rows], dtype=object),
@@ -155,6 +201,21 @@ def survival(
     values = pd.to_numeric(trials[column]).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     values = np.sort(values[np.isfinite(values)])
     reached = np.searchsorted(values, days, side="right")
+    return _survival_frame(days, reached, n, level)
+
+
+def survival_counts(first_days: np.ndarray, trials: int, level: float = 0.95) -> pd.DataFrame:
+    """:func:`survival` from a histogram of first days (see :func:`timing_summary_counts`).
+
+    Its length is ``horizon + 1``; ``trials`` counts all trials.
+    """
+    counts = np.asarray(first_days, dtype=np.int64)
+    days = np.arange(counts.size, dtype=np.int64)
+    return _survival_frame(days, np.cumsum(counts), int(trials), level)
+
+
+def _survival_frame(days: np.ndarray, reached: np.ndarray, n: int, level: float) -> pd.DataFrame:
+    """The survival curve from the number of trials that reached the event by each day."""
     alive = n - reached
     surviving = alive / n if n else np.ones(days.size)
     lo, hi = wilson_interval(alive, np.full(days.size, n), level)
@@ -177,9 +238,23 @@ def cumulative_incidence(
     ``day`` (0..``horizon``), ``reached`` and its Wilson interval ``lo``/``hi``. The curves of
     a ladder are nested: reaching a higher rung counts as reaching every lower one.
     """
+    curves = {name: survival(trials, f"day_{name}", horizon, level) for name in violent}
+    return _incidence_frame(curves)
+
+
+def cumulative_incidence_counts(
+    first_days: Mapping[str, np.ndarray], trials: int, level: float = 0.95
+) -> pd.DataFrame:
+    """:func:`cumulative_incidence` from histograms of first days (see
+    :func:`timing_summary_counts`)."""
+    return _incidence_frame(
+        {name: survival_counts(counts, trials, level) for name, counts in first_days.items()}
+    )
+
+
+def _incidence_frame(curves: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     frames = []
-    for name in violent:
-        curve = survival(trials, f"day_{name}", horizon, level)
+    for name, curve in curves.items():
         frames.append(
             pd.DataFrame(
                 {
