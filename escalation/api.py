@@ -49,6 +49,8 @@ def run(
     horizon: int | None = None,
     workers: int = 1,
     on_block: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
+    keep_trials: bool = True,
 ) -> RunResult:
     """Play a scenario's Monte Carlo trials and return the result.
 
@@ -57,8 +59,22 @@ def run(
         trials, seed, horizon: replace the scenario's defaults.
         workers: processes to play blocks in; the numbers do not depend on it.
         on_block: called as ``on_block(trials_done, trials_total)`` after each block.
+        scheduler: play the blocks on a Dask cluster (``"local"`` or an address such as
+            ``tcp://host:8786``; needs ``escalation[dask]``); the numbers do not depend on it.
+        keep_trials: False streams the run: no table of trials (``result.trials`` is None),
+            its summaries counted block by block exactly, in memory that does not grow with
+            ``trials``; its drivers read a sample of the trials (see ``result.sample``).
     """
-    return play(source, trials, seed, horizon, workers, on_block)
+    return play(
+        source,
+        trials,
+        seed,
+        horizon,
+        workers,
+        on_block,
+        scheduler=scheduler,
+        keep_trials=keep_trials,
+    )
 
 
 def sweep(

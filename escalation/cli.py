@@ -337,6 +337,14 @@ Json = Annotated[
 # --- commands -----------------------------------------------------------------------------
 
 
+#: ``--scheduler``, the same for every command that plays on a Dask cluster.
+SCHEDULER_HELP = (
+    "Dask (pip install 'escalation\\[dask]'): 'local' starts a LocalCluster of --workers "
+    "processes; an address such as tcp://host:8786 uses a running cluster. The numbers do not "
+    "depend on it."
+)
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
@@ -348,32 +356,55 @@ def run(
         typer.Option(help="Results folder (default: results/<scenario>-<timestamp>/)."),
     ] = None,
     horizon: Horizon = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help=SCHEDULER_HELP + " The run is streamed: its trials are written block by "
+            "block as a parquet dataset, trials/."
+        ),
+    ] = None,
+    no_trials: Annotated[
+        bool,
+        typer.Option(
+            "--no-trials",
+            help="Keep no trials table: summaries, timeline and drivers are counted block by "
+            "block in memory that does not grow with --trials (for 10^7 trials and more).",
+        ),
+    ] = False,
     quiet: Quiet = False,
     json_output: Json = False,
 ) -> None:
-    """Play a scenario's trials; print the outcome distribution and write the results folder."""
+    """Play a scenario's trials; print the outcome distribution and write the results folder.
+
+    A run streams (memory flat in the number of trials) with --no-trials or --scheduler; its
+    numbers are the same.
+    """
     document: dict[str, Any] = {"command": "run", "scenario_file": str(scenario)}
     with reported(json_output, document):
         from escalation import api
-        from escalation.engine.folders import claimed
+        from escalation.engine.folders import check_free, claimed
+        from escalation.engine.play import executor_for, play_into
 
         loaded = api.with_overrides(api.as_scenario(scenario), trials, seed, horizon)
+        executor_for(loaded, workers, scheduler)  # a bad address before anything is claimed
         folder = out or Path("results") / f"{_slug(loaded.name)}-{_stamp()}"
-        with claimed(folder):  # checked and locked before any trial is played
+        with claimed(folder) as real:  # checked and locked before any trial is played
+            check_free(real, folder)
             with _progress(quiet) as progress:
                 task = progress.add_task("trials", total=loaded.trials)
-                result = api.run(
+                result, written = play_into(
+                    folder,
                     loaded,
                     workers=workers,
                     on_block=_ticker(progress, task),
+                    scheduler=scheduler,
+                    keep_trials=not no_trials,
+                    info={"source": str(scenario)},
                 )
-            result.info["source"] = str(scenario)
-            if not json_output:
-                _print_result(result)
-            written = result.write(folder)
         if json_output:
             _emit({**document, "ok": True, **_run_document(result), "out": str(written)})
         else:
+            _print_result(result)
             _written(written)
 
 
@@ -382,7 +413,7 @@ def _run_document(result) -> dict[str, Any]:
     return {
         "scenario": scenario.name,
         "title": scenario.title or scenario.name,
-        "trials": len(result.trials),
+        "trials": result.n_trials,
         "seed": scenario.seed,
         "horizon": scenario.horizon,
         "summary": _records(result.summary),
@@ -657,7 +688,7 @@ def _print_result(result) -> None:
     consoles.out.print(
         Text.assemble(
             (scenario.title or scenario.name, "bold"),
-            f"\n{len(result.trials):,} trials, seed {scenario.seed}, {scenario.horizon} days",
+            f"\n{result.n_trials:,} trials, seed {scenario.seed}, {scenario.horizon} days",
         ),
         soft_wrap=True,
     )
@@ -714,14 +745,7 @@ def sweep(
         typer.Option(help="Results folder (default: results/<experiment>-sweep-<timestamp>/)."),
     ] = None,
     workers: Workers = 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask (pip install 'escalation\\[dask]'): 'local' starts a LocalCluster of "
-            "--workers processes; an address such as tcp://host:8786 uses a running cluster. "
-            "The numbers do not depend on it."
-        ),
-    ] = None,
+    scheduler: Annotated[str | None, typer.Option(help=SCHEDULER_HELP)] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Finish the interrupted sweep in --out.")
     ] = False,

@@ -1,6 +1,7 @@
 """Scenario discovery on a results folder: ``escalation discover RESULTS --outcome X``.
 
-Reads a run's ``trials.parquet`` (each trial a case: its parameters and types are the inputs,
+Reads a run's trials (``trials.parquet``, or the ``trials/`` dataset of a streamed run, at most
+:data:`DATASET_ROWS` of it; each trial a case: its parameters and types are the inputs,
 its outcome says whether it is of interest) or a sweep's ``points.parquet`` (each point a
 case: the design's variables are the inputs, in their own units; a probability metric is the
 share of interest, or any metric is turned yes/no by ``above``/``below``), runs PRIM
@@ -22,6 +23,7 @@ import pandas as pd
 from escalation import analysis, charts
 from escalation.analysis import discovery
 from escalation.charts import Section
+from escalation.engine.dataset import MissingTrials, count_trials, read_trials, trials_path
 from escalation.engine.labels import Labels, UnknownOutcome, normalized, sentence_case
 from escalation.engine.play import versions, with_overrides
 from escalation.engine.results import write_folder
@@ -125,12 +127,23 @@ def _run_inputs(trials: pd.DataFrame) -> tuple[list[str], list[str]]:
     return params, types
 
 
+#: Most trials read from a streamed run's dataset (its first blocks): the size of the largest
+#: table an ordinary run keeps, which PRIM handles.
+DATASET_ROWS = 1_000_000
+
+
 def _discover_run(folder: Path, outcome: str, options: dict[str, Any]) -> DiscoverResult:
-    trials = pd.read_parquet(folder / "trials.parquet")
+    trials = read_trials(folder, max_rows=DATASET_ROWS)
     info = _read_json(folder)
     scenario = _scenario_of(info)
     params, types = _run_inputs(trials)
     notes = []
+    total = count_trials(folder)
+    if total > len(trials):
+        notes.append(
+            f"PRIM read the first {len(trials):,} of the run's {total:,} trials (its first "
+            "blocks, the same for a given seed)."
+        )
     if scenario is not None:
         labels = Labels.from_scenario(scenario, params)
         known = scenario.outcomes
@@ -242,6 +255,14 @@ def _metric_text(metric: str) -> str:
     return {"p": f"P({names})", "median_day": f"median day of {names}"}.get(kind, metric)
 
 
+def _has_trials(folder: Path) -> bool:
+    try:
+        trials_path(folder)
+    except MissingTrials:
+        return False
+    return True
+
+
 def discover(
     results: str | Path,
     outcome: str,
@@ -281,12 +302,17 @@ def discover(
         "boxes": boxes,
         "seed": seed,
     }
-    if (folder / "trials.parquet").is_file():
+    if _has_trials(folder):
         if above is not None or below is not None:
             raise _fail(folder, "--above", "only for sweep results; a run's trials are yes/no")
         result = _discover_run(folder, outcome, options)
     elif (folder / "points.parquet").is_file():
         result = _discover_sweep(folder, outcome, above, below, options)
+    elif (folder / "summary.csv").is_file():  # a run written with --no-trials
+        try:
+            trials_path(folder)
+        except MissingTrials as error:
+            raise _fail(folder, "RESULTS", str(error)) from None
     else:
         raise _fail(
             folder,

@@ -8,7 +8,7 @@ back in block order, so the same seed gives the same numbers for any ``workers``
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
@@ -92,13 +92,19 @@ def play_blocks(
     specs: list[BlockSpec],
     workers: int = 1,
     on_block: Callable[[BlockSpec], None] | None = None,
+    played: Iterable[tuple[BlockSpec, BlockResult]] | None = None,
 ) -> BlockResults:
-    """Play blocks in this process (``workers == 1``) or in a pool; results in block order."""
+    """Play blocks in this process (``workers == 1``) or in a pool; results in block order.
+
+    ``played`` yields ``(spec, result)`` for every block of ``specs`` in any order, played
+    elsewhere (on a Dask cluster), instead of playing them here.
+    """
     starts = np.concatenate(([0], np.cumsum([spec.size for spec in specs])))
     position = {spec.index: i for i, spec in enumerate(specs)}
     results = BlockResults([None] * len(specs))
     columns: dict[str, np.ndarray] = {}
-    for spec, result in _iterate(scenario, specs, workers):
+    source = _iterate(scenario, specs, workers) if played is None else played
+    for spec, result in source:
         i = position[spec.index]
         start, stop = int(starts[i]), int(starts[i + 1])
         fields = {f"parameter:{name}": value for name, value in result.parameters.items()}

@@ -7,6 +7,12 @@ per-trial arrays it returns, whatever fields they are; :data:`OVERHEAD` is the r
 peak memory of a whole run to those bytes, measured with ``benchmarks/run.py``.
 :func:`available_memory` is the least of what the machine, the process's cgroup and its
 resource limits allow. :func:`check_memory` compares the two and says what would fit.
+
+A streamed run (:mod:`escalation.engine.accumulate`) keeps no table: it holds its sample (the
+trials of its first blocks) and at most a window of block results at a time, whatever its
+trials (:func:`streamed_trials`); ``check_memory(..., window=...)`` checks that instead. A run
+whose table would not fit is refused with a message that suggests streaming it
+(``--no-trials``).
 """
 
 from __future__ import annotations
@@ -165,35 +171,79 @@ def _cgroup_room() -> int | None:
     return None
 
 
+#: Most block results a streamed run holds besides its sample (in flight or waiting).
+MAX_WINDOW = 16
+
+
+def stream_window(slots: int) -> int:
+    """Blocks a streamed run keeps in flight for ``slots`` workers: two each, so that none
+    waits while its next block is handed over, at most :data:`MAX_WINDOW`."""
+    return max(1, min(2 * int(slots), MAX_WINDOW))
+
+
+def streamed_trials(trials: int, window: int) -> int:
+    """Trials whose records a streamed run of ``trials`` trials holds at once, at most: its
+    sample and ``window`` blocks."""
+    from escalation.engine.accumulate import sample_blocks
+    from escalation.engine.blocks import BLOCK_SIZE
+
+    return min(int(trials), (sample_blocks(BLOCK_SIZE) + int(window)) * BLOCK_SIZE)
+
+
 def needed_bytes(trials: int, per_trial: float, concurrent: int = 1) -> int:
     """Peak bytes the records of ``concurrent`` runs of ``trials`` trials take."""
     return int(concurrent * trials * per_trial * OVERHEAD)
 
 
-def check_memory(scenario, trials: int | None = None, concurrent: int = 1) -> None:
+def check_memory(
+    scenario,
+    trials: int | None = None,
+    concurrent: int = 1,
+    window: int | None = None,
+    streamable: bool = False,
+) -> None:
     """Raise :class:`MemoryShortage` if ``trials`` trials (default: the scenario's) would not fit.
 
-    ``concurrent`` runs of that size are held at once (the workers of a sweep). Small runs
-    and machines that do not say how much memory they have are not checked.
+    ``concurrent`` runs of that size are held at once (the workers of a sweep). With
+    ``window``, the run is streamed with at most that many blocks in flight
+    (:func:`streamed_trials`); ``streamable`` says the message may suggest streaming the run
+    (``escalation run --no-trials``). Small runs and machines that do not say how much memory
+    they have are not checked.
     """
     trials = int(scenario.trials if trials is None else trials)
-    if trials * concurrent < CHECK_FROM:
+    held = trials if window is None else streamed_trials(trials, window)
+    if held * concurrent < CHECK_FROM:
         return
     room = available_memory()
     if room is None:
         return
     available, bound = room
     per_trial = bytes_per_trial(scenario)
-    needed = needed_bytes(trials, per_trial, concurrent)
+    needed = needed_bytes(held, per_trial, concurrent)
     if needed <= available:
         return
+    if window is not None:
+        raise MemoryShortage(
+            f"{trials:,} trials, even streamed (the records of about {held:,} trials at a "
+            f"time), need about {_size(needed)} of memory, but about "
+            f"{_size(available)} is left ({bound}, less what the rest of a run takes); run on "
+            "a machine with more memory"
+        )
     fits = max(int(available / (per_trial * OVERHEAD * concurrent)), 0)
     each = " per point, with that many points at once," if concurrent > 1 else ""
     raise MemoryShortage(
         f"{trials:,} trials{each} need about {_size(needed)} of memory, but about "
         f"{_size(available)} is left for them ({bound}, less what the rest of a run takes); "
         f"use at most about {_round(fits):,} trials, or run on a machine with more memory"
-        + (" (or fewer --workers)" if concurrent > 1 else "")
+        + (
+            " (or fewer --workers)"
+            if concurrent > 1
+            else "; or stream the run, in memory that does not grow with the trials: "
+            "--no-trials keeps only the summaries (counted block by block, exactly), and "
+            "--scheduler local also writes the trials block by block as a dataset"
+            if streamable
+            else ""
+        )
     )
 
 

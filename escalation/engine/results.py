@@ -4,6 +4,11 @@
 per trial, EMA-Workbench style) and one timeline. :class:`RunResult` computes summaries on
 demand and writes the five output files into a folder that appears only once complete; its
 figures and report are built by :mod:`escalation.engine.run_report`.
+
+A streamed run (:mod:`escalation.engine.accumulate`) has no table in memory: its summaries
+come from exact counts of every trial, and its drivers and scenario discovery from a sample of
+whole trials with the drivers' groups counted over every trial. Its summaries equal those of
+the table to the last bit.
 """
 
 from __future__ import annotations
@@ -91,17 +96,41 @@ def assemble(plan: Plan, blocks: list[BlockResult]) -> tuple[pd.DataFrame, pd.Da
 
 @dataclass
 class RunResult:
-    """Trials, timeline and metadata of a run, with summaries and figures on demand."""
+    """Trials, timeline and metadata of a run, with summaries and figures on demand.
+
+    ``trials`` is the table of every trial, or None for a streamed run, whose ``streamed``
+    (an :class:`~escalation.engine.accumulate.Streamed`) holds exact counts of every trial and
+    a sample of whole trials instead; every summary is then computed from the counts and gives
+    the numbers the table would give. :attr:`sample` is the table drivers and discovery read.
+    """
 
     scenario: Scenario
-    trials: pd.DataFrame
+    trials: pd.DataFrame | None
     timeline: pd.DataFrame
     parameters: list[str]
     info: dict[str, Any] = field(default_factory=dict)
     level: float = 0.95
+    streamed: Any = None
 
     def __post_init__(self) -> None:
         self._drivers: dict[str, pd.DataFrame] = {}
+        if self.trials is None and self.streamed is None:
+            raise ValueError("a run result needs its trials or, streamed, their counts")
+
+    @property
+    def n_trials(self) -> int:
+        """How many trials the run played."""
+        return len(self.trials) if self.trials is not None else self.streamed.counts.trials
+
+    @property
+    def sample(self) -> pd.DataFrame:
+        """The trials drivers and discovery read: all of them, or a streamed run's sample
+        (the trials of its first blocks)."""
+        return self.trials if self.trials is not None else self.streamed.sample
+
+    def _counts(self):
+        """A streamed run's counts, or None when the table is in memory."""
+        return None if self.streamed is None else self.streamed.counts
 
     def __repr__(self) -> str:
         return run_report.short_repr(self)
@@ -150,21 +179,41 @@ class RunResult:
     @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per outcome: count, probability and its Wilson interval."""
+        counts = self._counts()
+        if counts is not None:
+            found = counts.outcome_counts(self.outcomes)
+            return analysis.outcome_summary_counts(found, self.outcomes, self.level)
         return analysis.outcome_summary(self.trials, self.outcomes, self.level)
 
     @cached_property
     def timing(self) -> pd.DataFrame:
         """One row per violent outcome: how many trials reached it, the median day, interval."""
+        counts = self._counts()
+        if counts is not None:
+            days = {name: counts.first_days[name] for name in self.violent}
+            return analysis.timing_summary_counts(days, counts.trials, self.level)
         return analysis.timing_summary(self.trials, self.violent, self.level)
+
+    def cases(self, outcome: str | None = None) -> int:
+        """How many trials ended in ``outcome`` (a name or label; default: the focus)."""
+        names = self.outcome_name(outcome).split("+")
+        table = self.summary.set_index("outcome")["count"]
+        return int(sum(int(table.get(name, 0)) for name in names))
 
     @property
     def type_columns(self) -> list[str]:
         """The trials table's type columns that hold more than one type."""
+        counts = self._counts()
+        if counts is not None:
+            return counts.varying_types()
         return [c for c in analysis.type_columns(self.trials) if self.trials[c].nunique() > 1]
 
     @property
     def varying_parameters(self) -> list[str]:
         """Parameter columns that are not the same in every trial."""
+        counts = self._counts()
+        if counts is not None:
+            return [p for p in self.parameters if counts.varies(p)]
         return [p for p in self.parameters if self.trials[p].nunique() > 1]
 
     def overridden(self) -> pd.DataFrame:
@@ -188,17 +237,19 @@ class RunResult:
         ``outcome`` is an outcome's name or its printed label (``"Full-scale invasion"``),
         default the focus; an unknown outcome raises :class:`ValueError`. Parameters are read
         as drawn, before type overrides. See :func:`escalation.analysis.drivers` for the
-        columns.
+        columns. A streamed run counts every trial in each group (cut in its sample) and reads
+        the rank correlations and PAWN indices in its sample (:attr:`sample`).
         """
         name = self.outcome_name(outcome)
         if name not in self._drivers:
             self._drivers[name] = analysis.drivers(
-                self.trials,
+                self.sample,
                 self.varying_parameters,
                 name.split("+"),
                 self.level,
                 types=self.type_columns,
                 seed=int(self.info.get("seed", 0) or 0),
+                counts=None if self.streamed is None else self.streamed.drivers,
             )
         return self._drivers[name]
 
@@ -220,6 +271,10 @@ class RunResult:
                 raise ValueError(
                     f"'{decider}' is not a decider with private types; those with types: {keys}"
                 )
+        counts = self._counts()
+        if counts is not None:
+            kinds, table = counts.type_table(column, self.outcomes)
+            return analysis.type_outcomes_counts(kinds, table, self.outcomes, self.level)
         return analysis.type_outcomes(self.trials, column, self.outcomes, self.level)
 
     def survival(self, outcome: str | None = None) -> pd.DataFrame:
@@ -227,10 +282,17 @@ class RunResult:
         name = self.outcome_name(outcome)
         if name not in self.violent:
             raise UnknownOutcome(f"'{outcome}' is not a violent outcome: it has no first day")
+        counts = self._counts()
+        if counts is not None:
+            return analysis.survival_counts(counts.first_days[name], counts.trials, self.level)
         return analysis.survival(self.trials, f"day_{name}", self.scenario.horizon, self.level)
 
     def cumulative(self) -> pd.DataFrame:
         """P(reached each violent outcome's rung, or a higher one, by each day)."""
+        counts = self._counts()
+        if counts is not None:
+            days = {name: counts.first_days[name] for name in self.violent}
+            return analysis.cumulative_incidence_counts(days, counts.trials, self.level)
         return analysis.cumulative_incidence(
             self.trials, self.violent, self.scenario.horizon, self.level
         )
@@ -243,7 +305,9 @@ class RunResult:
         """Write the five files into ``out``, atomically: all of them or nothing.
 
         ``plotly_js="beside"`` writes plotly.js once as ``plotly.min.js`` next to the report
-        instead of inside it (a lighter folder; the default is one self-contained file).
+        instead of inside it (a lighter folder; the default is one self-contained file). A
+        streamed run has no table to write: its folder holds the four other files (its trials,
+        if kept, were written as a dataset while it played, see :func:`escalation.run`).
         """
         write = self._write_files
         if plotly_js != "inline":
@@ -251,7 +315,13 @@ class RunResult:
         return write_folder(out, write, overwrite=overwrite)
 
     def _write_files(self, folder: Path, plotly_js: str = "inline") -> None:
-        self.trials.to_parquet(folder / "trials.parquet", index=False)
+        if self.trials is not None:
+            self.trials.to_parquet(folder / "trials.parquet", index=False)
+            self.info["trials_file"] = "trials.parquet"
+        elif (folder / "trials").is_dir():  # written block by block while the run played
+            self.info["trials_file"] = "trials/"
+        else:
+            self.info["trials_file"] = None
         self.timeline.to_csv(folder / "timeline.csv", index=False, float_format="%.6g")
         self.summary.to_csv(folder / "summary.csv", index=False, float_format="%.6g")
         (folder / "run.json").write_text(json.dumps(self.info, indent=2, default=str) + "\n")

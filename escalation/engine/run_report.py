@@ -52,7 +52,7 @@ def focus_label(result: RunResult) -> str:
 def factor_labels(result: RunResult) -> dict[str, str]:
     """Labels of every factor a drivers chart can show."""
     labels = result.labels
-    names = [*result.parameters, *analysis.type_columns(result.trials)]
+    names = [*result.parameters, *analysis.type_columns(result.sample)]
     return {name: labels.factor(name) for name in names}
 
 
@@ -208,10 +208,10 @@ def discovery_sections(result: RunResult) -> list[Section]:
     inputs = [*result.varying_parameters, *result.type_columns]
     if not inputs:
         return []
-    y = analysis.indicator(result.trials, result.focus)
+    y = analysis.indicator(result.sample, result.focus)
     if y.sum() < 10:
         return []
-    sample = result.trials
+    sample = result.sample
     if len(sample) > DISCOVERY_ROWS:
         sample = sample.sample(DISCOVERY_ROWS, random_state=0)
         y = analysis.indicator(sample, result.focus)
@@ -224,7 +224,7 @@ def discovery_sections(result: RunResult) -> list[Section]:
             figure=charts.discovery_figure(found, labels, f"P({focus})"),
             table=charts.box_table(found, labels),
             text=[discovery.summary_text(found, f"P({focus})", labels)],
-            note=discovery.NOTE,
+            note=discovery.NOTE + _sample_note(result, "The cases are drawn from {}."),
         )
     ]
 
@@ -290,7 +290,7 @@ def assumption_sections(result: RunResult) -> list[Section]:
 def run_sections(result: RunResult) -> list[Section]:
     """Every part of the run report, in order."""
     figures = run_figures(result)
-    n = len(result.trials)
+    n = result.n_trials
     focus = focus_label(result)
     sections = [
         Section(
@@ -375,8 +375,8 @@ FEW_CASES = 100
 
 
 def _drivers_note(result: RunResult, focus: str) -> str:
-    cases = int(analysis.indicator(result.trials, result.focus).sum())
-    text = f"{cases:,} of {len(result.trials):,} trials ended in {focus}."
+    cases = result.cases()
+    text = f"{cases:,} of {result.n_trials:,} trials ended in {focus}."
     if cases < FEW_CASES:
         text += (
             " That is few: most differences below are within Monte Carlo noise, as their "
@@ -390,6 +390,12 @@ def _drivers_note(result: RunResult, focus: str) -> str:
         "line is the index of a dummy factor of pure noise. Parameters are read as drawn, "
         "before a type's overrides. Associations in the model, not causes in the world."
     )
+    if result.streamed is not None and result.streamed.sample_trials < result.n_trials:
+        text += (
+            f" The shares and their intervals count all {result.n_trials:,} trials; the thirds "
+            "are cut, and the rank correlations and the PAWN index computed, in a sample:"
+            + _sample_note(result, "{}.")
+        )
     replaced = replaced_in(result)
     if replaced:
         text += (
@@ -403,10 +409,37 @@ def _drivers_note(result: RunResult, focus: str) -> str:
     return text
 
 
+def _sample_note(result: RunResult, sentence: str) -> str:
+    """``sentence`` with ``{}`` replaced by which trials a streamed run's sample holds, after a
+    space ('' if the run has no sample or its sample is every trial)."""
+    streamed = result.streamed
+    if streamed is None or streamed.sample_trials >= result.n_trials:
+        return ""
+    which = (
+        f"the first {streamed.sample_trials:,} of the {result.n_trials:,} trials (its first "
+        f"{streamed.sample_blocks} blocks: the same trials for a given seed, whatever the "
+        "workers)"
+    )
+    return " " + sentence.format(which)
+
+
+def _streamed_text(result: RunResult) -> str:
+    """How a streamed run kept its trials, for the report's introduction."""
+    kept = {
+        "trials/": "its trials were written block by block to trials/ (a parquet dataset)",
+        None: "its trials were not kept (--no-trials)",
+    }.get(result.info.get("trials_file"), "")
+    text = (
+        "The run was streamed: the summaries, the timeline and the drivers' shares were "
+        "counted block by block over every trial, exactly, without keeping a table of trials"
+    )
+    return text + (f"; {kept}." if kept else ".")
+
+
 def write_run_report(result: RunResult, path: str | Path, plotly_js: str = "inline") -> Path:
     """Write the run's HTML report."""
     scenario = result.scenario
-    n = len(result.trials)
+    n = result.n_trials
     start = (
         f" from {result.labels.date(0)} to {result.labels.date(scenario.horizon)}"
         if scenario.date
@@ -418,6 +451,8 @@ def write_run_report(result: RunResult, path: str | Path, plotly_js: str = "inli
     ]
     if scenario.description:
         intro.append(" ".join(scenario.description.split()))
+    if result.streamed is not None:
+        intro.append(_streamed_text(result))
     return charts.write_report(
         path,
         f"escalation: {scenario.title or scenario.name}",
@@ -437,7 +472,7 @@ def short_repr(result: RunResult) -> str:
         if row.count
     )
     return (
-        f"<RunResult {scenario.name!r}: {len(result.trials):,} trials, seed "
+        f"<RunResult {scenario.name!r}: {result.n_trials:,} trials, seed "
         f"{result.info.get('seed', scenario.seed)}, {scenario.horizon} days; {shares}>"
     )
 
@@ -452,7 +487,7 @@ def html_repr(result: RunResult) -> str:
     )
     return (
         f"<div><b>{html.escape(scenario.title or scenario.name)}</b><br>"
-        f"{len(result.trials):,} trials, seed {result.info.get('seed', scenario.seed)}, "
+        f"{result.n_trials:,} trials, seed {result.info.get('seed', scenario.seed)}, "
         f"{scenario.horizon} days<table><thead><tr><th>outcome</th><th>probability</th>"
         f"<th>95% interval</th><th>trials</th></tr></thead><tbody>{rows}</tbody></table>"
         "<small>.summary, .drivers(), .figures(), .write(folder)</small></div>"

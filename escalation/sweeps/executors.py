@@ -4,15 +4,22 @@ Every executor takes an evaluator (a picklable callable from a point to a mappin
 and a list of ``(index, point)`` tasks, and yields ``(index, numbers)`` as points finish, in
 whatever order they finish. Each point is evaluated whole in one process with its own fixed
 seed, so the numbers never depend on the executor, the number of workers or the order.
+
+Every executor also opens a :class:`TaskPool` (:meth:`SerialExecutor.pool` and the others):
+tasks submitted one by one, for a caller that keeps only a few in flight at once
+(:func:`stream`). A run's blocks are played that way, so that a run of any size holds a bounded
+number of block results, whether its blocks are played here, in local processes or on a Dask
+cluster.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
 
 from escalation.engine.workers import interrupts_deferred, pool_context, worker_init
 
@@ -24,6 +31,159 @@ class ExecutorError(RuntimeError):
     """Points could not be evaluated: a worker died, or the cluster could not be reached."""
 
 
+class TaskPool(Protocol):
+    """Where tasks run, one submitted at a time (see :func:`stream`).
+
+    ``slots`` is how many tasks run at once; ``share`` readies a large argument passed to
+    many tasks (a Dask cluster stores it once on every worker); ``wait_any`` returns the
+    futures among ``futures`` that have finished, waiting for one if none has; ``result``
+    returns a finished task's result or raises its error, and :class:`ExecutorError` when the
+    worker that ran it died or the cluster was lost.
+    """
+
+    slots: int
+
+    def share(self, value: Any) -> Any: ...
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Any: ...
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]: ...
+
+    def result(self, future: Any) -> Any: ...
+
+    def cancel(self, futures: Iterable[Any]) -> None: ...
+
+
+class _Deferred:
+    """A task of :class:`_SerialPool`: run in this process when its result is asked for, so
+    that no more than one result exists before the caller has taken the previous one."""
+
+    def __init__(self, function: Callable[..., Any], args: tuple) -> None:
+        self.call = (function, args)
+
+    def result(self) -> Any:
+        function, args = self.call
+        return function(*args)
+
+    def cancel(self) -> bool:
+        return True
+
+
+class _SerialPool:
+    """Tasks run in this process, one at a time, when their results are taken."""
+
+    slots = 1
+    #: Errors that say the pool failed, not the task.
+    failures: tuple[type[BaseException], ...] = ()
+
+    def share(self, value: Any) -> Any:
+        return value
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Any:
+        return _Deferred(function, args)
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        return set(futures)
+
+    def result(self, future: Any) -> Any:
+        try:
+            return future.result()
+        except self.failures as error:
+            raise ExecutorError(f"a worker failed: {type(error).__name__}: {error}") from error
+
+    def cancel(self, futures: Iterable[Any]) -> None:
+        for future in futures:
+            future.cancel()
+
+
+class _LocalPool(_SerialPool):
+    """Tasks in a pool of local worker processes (the engine's fork server)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, slots: int) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.pool = pool
+        self.slots = slots
+        self.failures = (BrokenProcessPool,)
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Future:
+        try:
+            with interrupts_deferred():  # a worker cut off while starting prints a traceback
+                return self.pool.submit(function, *args)
+        except self.failures as error:
+            raise ExecutorError(f"a worker failed: {type(error).__name__}: {error}") from error
+
+    def wait_any(self, futures: Iterable[Future]) -> set[Future]:
+        return set(wait(list(futures), return_when=FIRST_COMPLETED).done)
+
+
+class _DaskPool(_SerialPool):
+    """Tasks on a Dask cluster, each with a key of its own."""
+
+    def __init__(self, client: Any) -> None:
+        from distributed.comm.core import CommClosedError
+        from distributed.scheduler import KilledWorker
+
+        self.client = client
+        self.slots = max(1, sum(client.nthreads().values()))
+        self.failures = (KilledWorker, CommClosedError)
+        self._tag = uuid.uuid4().hex[:8]
+        self._count = 0
+
+    def share(self, value: Any) -> Any:
+        return self.client.scatter(value, broadcast=True)
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Any:
+        self._count += 1
+        key = f"escalation-task-{self._tag}-{self._count}"
+        return self.client.submit(function, *args, key=key, pure=False)
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        from dask.distributed import wait as dask_wait
+
+        return set(dask_wait(list(futures), return_when="FIRST_COMPLETED").done)
+
+
+def stream(
+    pool: TaskPool,
+    function: Callable[..., Any],
+    tasks: Iterable[tuple[Any, tuple]],
+    window: int,
+    backlog: Callable[[], int] = lambda: 0,
+) -> Iterator[tuple[Any, Any]]:
+    """Run ``function(*args)`` for each ``(key, args)`` of ``tasks``; yield ``(key, result)``.
+
+    Tasks are submitted in the order given, and only while fewer than ``window`` are in flight
+    or waiting with the caller: ``backlog()`` says how many results the caller still holds
+    unfinished. The results held at any time are therefore at most ``window`` whatever the
+    number of tasks. Results come in the order tasks finish (in the order submitted among tasks
+    that finish together). A task's error is raised here, and :class:`ExecutorError` when a
+    worker or the cluster failed; tasks still in flight are then cancelled.
+    """
+    pending = iter(tasks)
+    running: dict[Any, tuple[int, Any]] = {}
+    submitted = 0
+    exhausted = False
+    try:
+        while True:
+            # Nothing in flight means nothing can free the backlog: submit one regardless.
+            while not exhausted and (len(running) + backlog() < window or not running):
+                try:
+                    key, args = next(pending)
+                except StopIteration:
+                    exhausted = True
+                    break
+                running[pool.submit(function, *args)] = (submitted, key)
+                submitted += 1
+            if not running:
+                return
+            for future in sorted(pool.wait_any(running), key=lambda f: running[f][0]):
+                _, key = running.pop(future)
+                yield key, pool.result(future)
+    finally:
+        pool.cancel(running)
+
+
 class SerialExecutor:
     """Evaluate points one after another in this process."""
 
@@ -33,6 +193,11 @@ class SerialExecutor:
         """Yield ``(index, numbers)`` for every task, in order."""
         for index, point in tasks:
             yield index, dict(evaluate(point))
+
+    @contextlib.contextmanager
+    def pool(self) -> Iterator[TaskPool]:
+        """A :class:`TaskPool` that runs each task in this process when it is submitted."""
+        yield _SerialPool()
 
 
 _EVALUATE: Evaluator | None = None
@@ -95,6 +260,21 @@ class ProcessExecutor:
                         failed = (index, future.exception())
                 if failed is not None:
                     _raise_failed(*failed)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @contextlib.contextmanager
+    def pool(self) -> Iterator[TaskPool]:
+        """A :class:`TaskPool` of ``workers`` local processes that ignore Ctrl-C and end with
+        this process (:func:`~escalation.engine.workers.worker_init`)."""
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self.context or pool_context(),
+            initializer=worker_init,
+            initargs=(os.getpid(),),
+        )
+        try:
+            yield _LocalPool(pool, self.workers)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -170,6 +350,20 @@ class DaskExecutor:
         finally:
             for future in futures:
                 future.cancel()
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    @contextlib.contextmanager
+    def pool(self) -> Iterator[TaskPool]:
+        """A :class:`TaskPool` on the cluster (the scheduler's, or a new LocalCluster).
+
+        Raises :class:`ExecutorError` if the scheduler cannot be reached.
+        """
+        client, cluster = self._client()
+        try:
+            yield _DaskPool(client)
+        finally:
             client.close()
             if cluster is not None:
                 cluster.close()
