@@ -718,6 +718,23 @@ def _print_result(result) -> None:
         interval = "–" if median == "–" else f"{row.lo:g} – {row.hi:g}"
         timing.add_row(str(row.outcome).replace("_", " "), f"{row.share:.1%}", median, interval)
     consoles.out.print(timing)
+    sample = _sample_text(result)
+    if sample:
+        consoles.out.print(sample, highlight=False, soft_wrap=True)
+
+
+def _sample_text(result) -> str:
+    """What a streamed run's drivers read, when it is not every trial ('' otherwise)."""
+    streamed = getattr(result, "streamed", None)
+    if streamed is None or streamed.sample_trials >= result.n_trials:
+        return ""
+    return (
+        f"Streamed: the tables above count all {result.n_trials:,} trials; the report's drivers "
+        f"(their thirds, rank correlations and PAWN indices) and scenario discovery read a "
+        f"sample, the first {streamed.sample_trials:,} trials ({streamed.sample_blocks} "
+        f"block{'s' if streamed.sample_blocks != 1 else ''}, the same for this seed whatever "
+        "the workers)."
+    )
 
 
 @app.command()

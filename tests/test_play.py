@@ -181,3 +181,23 @@ def test_the_python_api_streams_a_run_without_its_trials(dec2021_path) -> None:
     assert streamed.trials is None and streamed.n_trials == 1_500
     pd.testing.assert_frame_equal(streamed.summary, kept.summary, check_exact=True)
     assert "1,500 trials" in repr(streamed)
+
+
+def test_a_run_whose_drivers_read_a_subsample_says_so(dec2021_path, tmp_path, monkeypatch) -> None:
+    """Blocks of 500 and a sample of one block: the printed summary, the report and run.json
+    say that the drivers read the first 500 of the 2,000 trials."""
+    import escalation.engine.play as engine_play
+    from escalation.engine.blocks import block_specs
+
+    monkeypatch.setattr(
+        engine_play, "block_specs", lambda trials, seed, size=500: block_specs(trials, seed, size)
+    )
+    monkeypatch.setattr(engine_play, "sample_blocks", lambda size, trials: 1)
+    out = tmp_path / "out"
+    result = invoke("run", dec2021_path, "--trials", "2000", "--no-trials", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    assert "read a sample, the first 500 trials (1 block," in " ".join(result.stdout.split())
+    report = (out / "report.html").read_text()
+    assert "computed, in a sample: the first 500 of the 2,000 trials" in report
+    info = json.loads((out / "run.json").read_text())
+    assert info["streamed"]["sample_trials"] == 500 and info["blocks"] == 4

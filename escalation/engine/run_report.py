@@ -417,8 +417,8 @@ def _sample_note(result: RunResult, sentence: str) -> str:
         return ""
     which = (
         f"the first {streamed.sample_trials:,} of the {result.n_trials:,} trials (its first "
-        f"{streamed.sample_blocks} blocks: the same trials for a given seed, whatever the "
-        "workers)"
+        f"{streamed.sample_blocks} block{'s' if streamed.sample_blocks != 1 else ''}: the "
+        "same trials for a given seed, whatever the workers)"
     )
     return " " + sentence.format(which)
 
