@@ -23,8 +23,12 @@ What it measures, on one scenario (default: the shipped dec2021):
 9. a replay of the explore page (issue 12): 20,000 trials of the scenario after a change, on
    one core, as the page does it (settings written and validated, trials played, the paired
    table against the scenario as written, the figures), the scenario as written already played.
+10. runs that outgrow one machine (``--scale``, issue 13): peak memory of ``escalation run
+    --trials 10000000 --no-trials`` on one worker, and a Dask run (``--scheduler local``) against
+    a one-worker run at 10^6 trials, file by file.
 
     python benchmarks/run.py --explore  # item 9 only; writes nothing
+    python benchmarks/run.py --scale    # item 10 only; writes nothing
 
 Times are wall-clock seconds from ``time.perf_counter``, best of the repeats. No test asserts
 any of them: ``tests/test_benchmarks.py`` only runs these functions on tiny sizes.
@@ -77,6 +81,9 @@ TARGET_SPEEDUP = 1.7  # two workers over one, at 10^6 trials
 TARGET_STARTUP = 0.5  # seconds for `escalation --help` and `escalation validate` (issue 11)
 TARGET_BACKTEST = 120.0  # seconds for the whole casebook at default trials on one worker
 TARGET_EXPLORE = 1.0  # seconds, "about a second", for a replay of 20,000 trials (issue 12)
+TARGET_STREAMED_PEAK = 500e6  # bytes of peak RSS of a --no-trials run of 10^7 trials (issue 13)
+SCALE_TRIALS = 10**7  # the streamed run of item 10
+SCALE_COMPARE = 10**6  # the Dask run compared with one worker in item 10
 EXPONENT_BAND = (0.9, 1.1)  # "near 1"
 
 
@@ -458,6 +465,107 @@ def explore_time(scenario_path: Path, trials: int, repeats: int) -> ExploreTime:
         return ExploreTime(trials, best_build, best_replay, parts)
     finally:
         replayer.close()
+
+
+@dataclass(frozen=True)
+class ScaleCheck:
+    """Item 10: a streamed run's memory, and a Dask run against one worker."""
+
+    trials: int  # of the --no-trials run
+    seconds: float
+    peak: int  # bytes
+    compare_trials: int
+    one_seconds: float  # --workers 1, trials kept in memory
+    dask_seconds: float  # --scheduler local, trials written as a dataset
+    dask_workers: int
+    same: dict[str, bool]  # file or table -> identical
+
+
+def scale_check(
+    scenario_path: Path,
+    trials: int = SCALE_TRIALS,
+    compare_trials: int = SCALE_COMPARE,
+    seed: int = 1,
+    dask_workers: int = 2,
+) -> ScaleCheck:
+    """Peak RSS of ``escalation run --trials TRIALS --no-trials`` (one worker, a fresh
+    process), and ``escalation run --trials COMPARE`` on one worker against the same run with
+    ``--scheduler local --workers DASK_WORKERS``: summary.csv and timeline.csv byte for byte,
+    and the trials table (one file) against the dataset the Dask run writes."""
+    import pandas as pd
+
+    from escalation.engine.dataset import read_trials
+
+    base = [sys.executable, "-m", "escalation", "run", str(scenario_path), "--seed", str(seed)]
+    with tempfile.TemporaryDirectory() as folder:
+        streamed = Path(folder) / "streamed"
+        command = [*base, "--trials", str(trials), "--no-trials", "--out", str(streamed), "-q"]
+        seconds, peak = peak_rss(command)
+        one, dask = Path(folder) / "one", Path(folder) / "dask"
+        timed = {}
+        for out, extra in (
+            (one, ["--workers", "1"]),
+            (dask, ["--scheduler", "local", "--workers", str(dask_workers)]),
+        ):
+            started = time.perf_counter()
+            subprocess.run(
+                [*base, "--trials", str(compare_trials), *extra, "--out", str(out), "-q"],
+                capture_output=True,
+                check=True,
+            )
+            timed[out] = time.perf_counter() - started
+        same = {
+            name: (one / name).read_bytes() == (dask / name).read_bytes()
+            for name in ("summary.csv", "timeline.csv")
+        }
+        try:
+            pd.testing.assert_frame_equal(read_trials(dask), read_trials(one), check_exact=True)
+            same["trials"] = True
+        except AssertionError:
+            same["trials"] = False
+    return ScaleCheck(
+        trials, seconds, peak, compare_trials, timed[one], timed[dask], dask_workers, same
+    )
+
+
+def scale_rows(found: ScaleCheck) -> list[Row]:
+    """Item 10 as rows of the table."""
+    identical = all(found.same.values())
+    differing = ", ".join(name for name, ok in found.same.items() if not ok)
+    return [
+        Row(
+            "10 scale",
+            f"peak RSS, escalation run --trials {found.trials:,} --no-trials (1 worker)",
+            f"{found.peak / 1e6:,.0f} MB; {found.seconds:.0f} s",
+            f"< {TARGET_STREAMED_PEAK / 1e6:.0f} MB",
+            _status(found.peak < TARGET_STREAMED_PEAK, f"{found.peak / 1e6:,.0f} MB"),
+        ),
+        Row(
+            "10 scale",
+            f"--trials {found.compare_trials:,}: --scheduler local --workers "
+            f"{found.dask_workers} against --workers 1 (summary.csv, timeline.csv, trials)",
+            f"{'identical' if identical else 'differ: ' + differing}; "
+            f"{found.dask_seconds:.0f} s against {found.one_seconds:.0f} s",
+            "identical",
+            _status(identical, differing),
+        ),
+    ]
+
+
+#: How item 10 is measured, for BENCHMARKS.md.
+SCALE_TEXT = (
+    "10. **Scale** (`python benchmarks/run.py --scale`, not part of the full run: it takes "
+    "several minutes): `python -m escalation run ... --trials 10000000 --no-trials` with one "
+    "worker in a fresh process; the peak is the child's `ru_maxrss` from `os.wait4`, as for "
+    "item 4. The run keeps no table: each block's result is folded into exact counts and "
+    "dropped, and the drivers read a sample of the first blocks (at least 65,536 trials), so "
+    "memory does not grow with the trials. Then `escalation run --trials 1000000` on one "
+    "worker (the table in memory, trials.parquet) against the same command with "
+    "`--scheduler local --workers 2` (a Dask LocalCluster; the run streams and writes its "
+    "trials as the dataset trials/): summary.csv and timeline.csv compared byte for byte, "
+    "the trials table against the dataset read back, value for value. The two times include "
+    "starting the interpreter and, for Dask, the cluster."
+)
 
 
 def measure(
@@ -1017,12 +1125,27 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure only item 9, a replay of the explore page, and write nothing",
     )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help=f"measure only item 10, runs of {SCALE_TRIALS:,} and {SCALE_COMPARE:,} trials "
+        "(--no-trials memory; Dask against one worker), print it with its description for "
+        "BENCHMARKS.md, and write nothing",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     if args.explore:
         only = Results(settings, str(args.scenario), 0)
         only.explore = explore_time(args.scenario, settings.explore_trials, settings.repeats)
         print(text_table(explore_rows(only)))
+        return 0
+    if args.scale:
+        found = scale_check(args.scenario)
+        print(text_table(scale_rows(found)))
+        print()
+        print(markdown_table(scale_rows(found)))
+        print()
+        print(SCALE_TEXT)
         return 0
     if args.startup:
         only = Results(settings, str(args.scenario), 0)

@@ -99,3 +99,17 @@ def test_exponent_recovers_a_power_law(bench) -> None:
     x = [1e3, 1e4, 1e5]
     assert bench.exponent(x, [3 * v**1.0 for v in x]) == pytest.approx(1.0)
     assert bench.exponent(x, list(np.sqrt(x))) == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_the_scale_item_runs_on_tiny_sizes(bench, dec2021_path: Path) -> None:
+    """Item 9 at a few thousand trials: the streamed run's peak, and Dask against one worker."""
+    pytest.importorskip(
+        "dask.distributed", reason="Dask is an optional extra: pip install 'escalation[dask]'"
+    )
+    found = bench.scale_check(dec2021_path, trials=3000, compare_trials=2000, dask_workers=1)
+    assert found.peak > 10**7 and math.isfinite(found.seconds)
+    assert found.same == {"summary.csv": True, "timeline.csv": True, "trials": True}
+    rows = bench.scale_rows(found)
+    assert [row.item for row in rows] == ["9 scale", "9 scale"]
+    assert rows[1].status == "met" and "identical" in rows[1].value
