@@ -152,3 +152,32 @@ def test_the_median_of_a_histogram_is_the_median_of_its_values(n: int) -> None:
     assert median_interval_counts(np.arange(3), [0, 0, 0])["n"] == 0
     with pytest.raises(ValueError):
         median_interval_counts([2, 1], [1, 1])
+
+
+@pytest.mark.slow
+def test_a_streamed_run_at_the_real_block_size_equals_the_table(dec2021_path) -> None:
+    """Four blocks of the default size (the sample: the first two), as `--no-trials` plays."""
+    from escalation.engine.accumulate import SAMPLE_TRIALS
+    from escalation.engine.blocks import BLOCK_SIZE
+
+    trials = 3 * BLOCK_SIZE + 1_000
+    scenario = with_overrides(as_scenario(dec2021_path), trials, 21, None)
+    table = play(scenario)
+    streamed = play(scenario, keep_trials=False)
+    assert streamed.info["blocks"] == 4
+    blocks = sample_blocks(BLOCK_SIZE)
+    assert len(streamed.sample) == blocks * BLOCK_SIZE >= SAMPLE_TRIALS
+    for name in ("summary", "timing", "timeline"):
+        pd.testing.assert_frame_equal(
+            getattr(streamed, name), getattr(table, name), check_exact=True
+        )
+    pd.testing.assert_frame_equal(
+        streamed.sample, table.trials.iloc[: len(streamed.sample)], check_exact=True
+    )
+    found = streamed.drivers().set_index("factor")
+    y = analysis.indicator(table.trials, streamed.focus.split("+"))
+    for name in streamed.varying_parameters:
+        rule = analysis.thirds(pd.to_numeric(streamed.sample[name]).to_numpy(float))
+        low, high = rule.masks(pd.to_numeric(table.trials[name]).to_numpy(float))
+        assert found.loc[name, "p_low"] == pytest.approx(y[low].mean(), abs=1e-15)
+        assert found.loc[name, "p_high"] == pytest.approx(y[high].mean(), abs=1e-15)

@@ -134,21 +134,29 @@ def test_an_interrupted_dask_run_leaves_nothing_that_looks_complete(
 ) -> None:
     """The dataset is written in the staging folder: a run cut off leaves no part behind."""
     fold = Accumulator.fold
-    calls = []
+    calls, staged = [], []
 
     def interrupted(self, spec, block):
         calls.append(spec.index)
         if len(calls) == 2:
+            staged.extend(tmp_path.glob(".out.writing-*/trials/part-*.parquet"))
             raise KeyboardInterrupt
         fold(self, spec, block)
 
+    import escalation.engine.play as engine_play
+    from escalation.engine.blocks import block_specs
+
+    monkeypatch.setattr(
+        engine_play, "block_specs", lambda trials, seed, size=500: block_specs(trials, seed, size)
+    )
     monkeypatch.setattr(Accumulator, "fold", interrupted)
     out = tmp_path / "out"
     result = invoke(
-        "run", dec2021_path, "--trials", "20000", "--scheduler", cluster.scheduler_address,
+        "run", dec2021_path, "--trials", "3000", "--scheduler", cluster.scheduler_address,
         "--out", out, "-q",
     )  # fmt: skip
     assert result.exit_code != 0 and len(calls) == 2
+    assert len(staged) == 2  # written block by block, out of view
     assert list(tmp_path.iterdir()) == []
 
 
@@ -201,3 +209,17 @@ def test_a_run_whose_drivers_read_a_subsample_says_so(dec2021_path, tmp_path, mo
     assert "computed, in a sample: the first 500 of the 2,000 trials" in report
     info = json.loads((out / "run.json").read_text())
     assert info["streamed"]["sample_trials"] == 500 and info["blocks"] == 4
+
+
+def test_a_run_on_dask_without_dask_says_how_to_install_it(
+    dec2021_path, tmp_path, monkeypatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails as if absent
+    for scheduler in ("local", "tcp://localhost:8786"):
+        result = invoke("run", dec2021_path, "--scheduler", scheduler, "--out", tmp_path / "o")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: {dec2021_path}: --scheduler: ")
+        assert "pip install 'escalation[dask]'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
