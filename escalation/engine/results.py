@@ -307,7 +307,7 @@ class RunResult:
         ``plotly_js="beside"`` writes plotly.js once as ``plotly.min.js`` next to the report
         instead of inside it (a lighter folder; the default is one self-contained file). A
         streamed run has no table to write: its folder holds the four other files (its trials,
-        if kept, were written as a dataset while it played, see :func:`escalation.run`).
+        if kept, were written as a dataset while it played: ``escalation run --scheduler``).
         """
         write = self._write_files
         if plotly_js != "inline":
