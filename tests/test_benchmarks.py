@@ -103,7 +103,7 @@ def test_exponent_recovers_a_power_law(bench) -> None:
 
 @pytest.mark.slow
 def test_the_scale_item_runs_on_tiny_sizes(bench, dec2021_path: Path) -> None:
-    """Item 9 at a few thousand trials: the streamed run's peak, and Dask against one worker."""
+    """Item 10 at a few thousand trials: the streamed run's peak, and Dask against one worker."""
     pytest.importorskip(
         "dask.distributed", reason="Dask is an optional extra: pip install 'escalation[dask]'"
     )
@@ -111,5 +111,5 @@ def test_the_scale_item_runs_on_tiny_sizes(bench, dec2021_path: Path) -> None:
     assert found.peak > 10**7 and math.isfinite(found.seconds)
     assert found.same == {"summary.csv": True, "timeline.csv": True, "trials": True}
     rows = bench.scale_rows(found)
-    assert [row.item for row in rows] == ["9 scale", "9 scale"]
+    assert [row.item for row in rows] == ["10 scale", "10 scale"]
     assert rows[1].status == "met" and "identical" in rows[1].value
