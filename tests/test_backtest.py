@@ -31,9 +31,9 @@ from escalation.backtest import load_casebook, run_backtest
 from escalation.backtest.outcomes import OutcomesFile, icb_row
 from escalation.backtest.runner import BACKTEST_FILES
 from escalation.cli import app
+from escalation.engine.executors import DaskExecutor
 from escalation.scenario.load import load_scenario, scenario_hash
 from escalation.scenario.yamlio import InputError, read_yaml
-from escalation.sweeps.executors import DaskExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "bad" / "casebook"

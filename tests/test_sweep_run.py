@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 
 from escalation import api
 from escalation.cli import app
+from escalation.engine.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from escalation.engine.results import OutputError, assemble
 from escalation.model.plan import Plan
 from escalation.sweeps.designs import Factor, make_design
 from escalation.sweeps.evaluate import ScenarioEvaluator
-from escalation.sweeps.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from escalation.sweeps.experiment import load_experiment
 from escalation.sweeps.runner import SweepError, run_design, run_sweep
 from escalation.sweeps.store import PointStore

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from escalation.engine.executors import SerialExecutor
 from escalation.sweeps.analysis import sobol_indices
 from escalation.sweeps.designs import Factor, make_design
-from escalation.sweeps.executors import SerialExecutor
 from escalation.sweeps.runner import run_design
 
 A, B = 7.0, 0.1

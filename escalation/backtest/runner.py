@@ -42,12 +42,12 @@ from escalation.backtest.scores import (
     RELIABILITY_BINS,
     SCORES,
 )
+from escalation.engine.executors import ExecutorError, make_executor
 from escalation.engine.results import OutputError, write_folder
 from escalation.scenario.check import ScenarioValueError
 from escalation.scenario.load import locate, scenario_hash
 from escalation.scenario.schema import Scenario
 from escalation.scenario.yamlio import InputError
-from escalation.sweeps.executors import ExecutorError, make_executor
 
 #: Files a backtest folder holds; the folder appears only when all are written.
 BACKTEST_FILES = ("backtest.csv", "run.json", "report.html")
@@ -283,7 +283,7 @@ def play_cases(
 ) -> list[dict[str, Any]]:
     """Play every case through the executor; each case's numbers, in case order.
 
-    ``executor`` (one of :mod:`escalation.sweeps.executors`) replaces the one ``workers`` and
+    ``executor`` (one of :mod:`escalation.engine.executors`) replaces the one ``workers`` and
     ``scheduler`` would make.
     """
     if executor is None:
@@ -326,10 +326,10 @@ def run_backtest(
         outcomes: another outcomes file instead of the folder's.
         trials, seed: replace every case's own trials and seed (as ``escalation run`` does).
         workers, scheduler: where cases are played (see
-            :func:`~escalation.sweeps.executors.make_executor`); the numbers do not depend on it.
+            :func:`~escalation.engine.executors.make_executor`); the numbers do not depend on it.
         strict: refuse sources dated after their case's date instead of warning.
         on_case: called as ``on_case(done, total, name)`` as cases finish.
-        executor: an executor of :mod:`escalation.sweeps.executors` instead of the one
+        executor: an executor of :mod:`escalation.engine.executors` instead of the one
             ``workers`` and ``scheduler`` make.
 
     Raises:

@@ -26,7 +26,7 @@ table of trials) keeps, instead of the table:
 
 Blocks past the sample that arrive before the sample is complete (from a pool or a cluster,
 in any order) are held until it is, and counted as held; the caller keeps that number bounded
-(:func:`~escalation.sweeps.executors.stream`).
+(:func:`~escalation.engine.executors.stream`).
 """
 
 from __future__ import annotations

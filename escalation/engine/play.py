@@ -35,6 +35,7 @@ from pathlib import Path
 from escalation.engine.accumulate import SAMPLE_TRIALS, Accumulator, sample_blocks
 from escalation.engine.blocks import BLOCK_SIZE, BlockSpec, block_specs, play_block, play_blocks
 from escalation.engine.dataset import TRIALS_DATASET, TrialsDataset, check_room
+from escalation.engine.executors import ExecutorError, TaskPool, make_executor, stream
 from escalation.engine.folders import OutputError, write_folder
 from escalation.engine.memory import MAX_WINDOW, check_memory, stream_window
 from escalation.engine.results import RunResult, assemble
@@ -44,7 +45,6 @@ from escalation.scenario.check import ScenarioValueError
 from escalation.scenario.load import load_scenario, locate, scenario_hash
 from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
 from escalation.scenario.yamlio import InputError
-from escalation.sweeps.executors import ExecutorError, TaskPool, make_executor, stream
 
 #: Packages whose versions a run records, so that a result can be reproduced.
 RECORDED_PACKAGES = (
@@ -105,7 +105,7 @@ def executor_for(scenario: Scenario, workers: int = 1, scheduler: str | None = N
 
     Raises :class:`~escalation.scenario.yamlio.InputError` at ``--scheduler`` for a malformed
     address, or when Dask, an optional dependency, is missing (the messages of
-    :func:`~escalation.sweeps.executors.make_executor`).
+    :func:`~escalation.engine.executors.make_executor`).
     """
     try:
         return make_executor(workers, scheduler)
@@ -123,7 +123,7 @@ def played_blocks(
 ) -> Iterator[tuple[BlockSpec, object]]:
     """Each block of ``specs`` played in ``pool``, as ``(spec, result)`` in the order they
     finish, with at most ``window`` in flight or held (see
-    :func:`~escalation.sweeps.executors.stream`)."""
+    :func:`~escalation.engine.executors.stream`)."""
     shared = pool.share(scenario)  # sent once to each worker of a cluster
     tasks = ((spec, (shared, spec)) for spec in specs)
     yield from stream(pool, play_collected, tasks, window, backlog)

@@ -6,9 +6,9 @@ played with the same seed (common random numbers), on this machine or a Dask clu
 finished point is stored at once so that an interrupted sweep can be resumed.
 
 Modules: :mod:`~escalation.sweeps.experiment` (the file format), :mod:`~.variables` (dotted
-paths), :mod:`~.designs`, :mod:`~.metrics`, :mod:`~.evaluate` (one point), :mod:`~.executors`,
-:mod:`~.store`, :mod:`~.runner` (a whole sweep), :mod:`~.analysis` (Sobol and Morris indices),
-:mod:`~.report` and :mod:`~.compare` (several scenarios side by side), :mod:`~.api` (the
+paths), :mod:`~.designs`, :mod:`~.metrics`, :mod:`~.evaluate` (one point), :mod:`~.store`,
+:mod:`~.runner` (a whole sweep, on the engine's executors), :mod:`~.analysis` (Sobol and Morris
+indices), :mod:`~.report` and :mod:`~.compare` (several scenarios side by side), :mod:`~.api` (the
 function behind :func:`escalation.sweep`; the package is named apart from it, so that importing
 the package never rebinds the function).
 
@@ -29,11 +29,6 @@ _EXPORTS = {
     "Factor": "escalation.sweeps.designs",
     "make_design": "escalation.sweeps.designs",
     "ScenarioEvaluator": "escalation.sweeps.evaluate",
-    "DaskExecutor": "escalation.sweeps.executors",
-    "ExecutorError": "escalation.sweeps.executors",
-    "ProcessExecutor": "escalation.sweeps.executors",
-    "SerialExecutor": "escalation.sweeps.executors",
-    "make_executor": "escalation.sweeps.executors",
     "Experiment": "escalation.sweeps.experiment",
     "LoadedExperiment": "escalation.sweeps.experiment",
     "load_experiment": "escalation.sweeps.experiment",

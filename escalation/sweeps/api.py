@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from escalation.engine.executors import make_executor
 from escalation.scenario.yamlio import InputError
-from escalation.sweeps.executors import make_executor
 from escalation.sweeps.experiment import load_experiment
 from escalation.sweeps.runner import SweepResult, run_sweep
 

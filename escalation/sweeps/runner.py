@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from escalation.engine.executors import Evaluator, ExecutorError, ProcessExecutor, SerialExecutor
 from escalation.engine.folders import OutputError, claimed
 from escalation.engine.memory import check_memory
 from escalation.sweeps.analysis import indices
 from escalation.sweeps.designs import Design
 from escalation.sweeps.evaluate import ScenarioEvaluator
-from escalation.sweeps.executors import Evaluator, ExecutorError, ProcessExecutor, SerialExecutor
 from escalation.sweeps.experiment import LoadedExperiment
 from escalation.sweeps.store import PointStore
 
