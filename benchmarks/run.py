@@ -26,9 +26,12 @@ What it measures, on one scenario (default: the shipped dec2021):
 10. runs that outgrow one machine (``--scale``, issue 13): peak memory of ``escalation run
     --trials 10000000 --no-trials`` on one worker, and a Dask run (``--scheduler local``) against
     a one-worker run at 10^6 trials, file by file.
+11. a two-sided scenario (``--two-sided``, default the shipped kargil1999): throughput on one
+    worker and the distance from its own random-number floor (issue 8).
 
     python benchmarks/run.py --explore  # item 9 only; writes nothing
     python benchmarks/run.py --scale    # item 10 only; writes nothing
+    python benchmarks/run.py --with-scale  # the full run with item 10 (BENCHMARKS.md)
 
 Times are wall-clock seconds from ``time.perf_counter``, best of the repeats. No test asserts
 any of them: ``tests/test_benchmarks.py`` only runs these functions on tiny sizes.
@@ -72,10 +75,12 @@ from escalation.scenario.schema import Scenario  # noqa: E402
 
 DEFAULT_SCENARIO = ROOT / "scenarios" / "dec2021.yaml"
 DEFAULT_CASEBOOK = ROOT / "scenarios"
+DEFAULT_TWO_SIDED = ROOT / "scenarios" / "kargil1999.yaml"
 
 #: Targets of issue 4.
 TARGET_BASELINE = 500.0  # engine at least this many times faster per trial, at 10^5 trials
 TARGET_FLOOR = 10.0  # engine within this factor of drawing its random numbers
+TARGET_RATE = 2.5e6  # trial-days/s of dec2021 on one worker (issues 8 and 9)
 TARGET_PEAK = 1.5e9  # bytes of peak RSS at 10^6 trials
 TARGET_SPEEDUP = 1.7  # two workers over one, at 10^6 trials
 TARGET_STARTUP = 0.5  # seconds for `escalation --help` and `escalation validate` (issue 11)
@@ -145,6 +150,19 @@ class Results:
     startup: dict[str, tuple[float, float]] = field(default_factory=dict)  # best, median s
     backtest: BacktestTime | None = None
     explore: ExploreTime | None = None
+    two_sided: TwoSided | None = None
+    scale: ScaleCheck | None = None
+
+
+@dataclass(frozen=True)
+class TwoSided:
+    """Item 11: a two-sided scenario's speed on one worker, and its random-number floor."""
+
+    scenario: str
+    horizon: int
+    trials: int
+    seconds: float
+    floor_seconds: float  # per trial-day
 
 
 @dataclass(frozen=True)
@@ -194,6 +212,14 @@ def throughput(
             specs = block_specs(n, seed)
             times[(n, w)] = _best(lambda s=specs, w=w: play_blocks(scenario, s, workers=w), repeats)
     return times
+
+
+def two_sided(path: Path, trials: int, repeats: int, seed: int, floor_days: int) -> TwoSided:
+    """Item 11: ``trials`` of a two-sided scenario on one worker, beside its floor."""
+    scenario = as_scenario(path)
+    seconds = throughput(scenario, (trials,), (1,), repeats, seed)[(trials, 1)]
+    floor = rng_floor(Plan.from_scenario(scenario), floor_days)
+    return TwoSided(Path(path).name, scenario.horizon, trials, seconds, floor)
 
 
 def pool_start(scenario: Scenario) -> tuple[float, float]:
@@ -569,9 +595,16 @@ SCALE_TEXT = (
 
 
 def measure(
-    settings: Settings, scenario_path: Path, log=print, casebook: Path | None = None
+    settings: Settings,
+    scenario_path: Path,
+    log=print,
+    casebook: Path | None = None,
+    two_sided_path: Path | None = None,
 ) -> Results:
-    """Run every benchmark; ``log`` reports progress. The backtest only with a ``casebook``."""
+    """Run every benchmark; ``log`` reports progress.
+
+    The backtest only with a ``casebook``, item 11 only with a ``two_sided_path``.
+    """
     scenario = as_scenario(scenario_path)
     plan = Plan.from_scenario(scenario)
     results = Results(settings, str(scenario_path), scenario.horizon)
@@ -611,6 +644,15 @@ def measure(
         results.backtest = backtest_time(casebook)
     log("explore replays ...")
     results.explore = explore_time(scenario_path, settings.explore_trials, settings.repeats)
+    if two_sided_path is not None:
+        log(f"two-sided scenario {two_sided_path.name} ...")
+        results.two_sided = two_sided(
+            two_sided_path,
+            settings.baseline_at,
+            settings.repeats,
+            settings.seed,
+            settings.floor_days,
+        )
     return results
 
 
@@ -653,6 +695,19 @@ def rows(results: Results) -> list[Row]:
                         "trial-days/s (time per trial-day)",
                     )
                 )
+    one = [n for n, w in t if w == 1]
+    if one:
+        n = s.baseline_at if s.baseline_at in one else max(one)
+        rate = n * h / t[(n, 1)]
+        out.append(
+            Row(
+                "1 throughput",
+                f"{n:,} trials, 1 worker, against the target",
+                f"{rate / 1e6:.2f} M trial-days/s",
+                f">= {TARGET_RATE / 1e6:.1f} M/s",
+                _status(rate >= TARGET_RATE, f"{rate / 1e6:.2f} M/s"),
+            )
+        )
     if not math.isnan(results.pool_start[0]):
         first, later = results.pool_start
         out.append(
@@ -836,6 +891,9 @@ def rows(results: Results) -> list[Row]:
     out += startup_rows(results)
     out += backtest_rows(results)
     out += explore_rows(results)
+    out += two_sided_rows(results)
+    if results.scale is not None:
+        out += scale_rows(results.scale)
     return out
 
 
@@ -896,6 +954,30 @@ def explore_rows(results: Results) -> list[Row]:
             detail,
             f"about {TARGET_EXPLORE:.0f} s (<= {1.2 * TARGET_EXPLORE:.1f} s)",
             _status(found.replay <= 1.2 * TARGET_EXPLORE, f"{found.replay:.1f} s"),
+        ),
+    ]
+
+
+def two_sided_rows(results: Results) -> list[Row]:
+    """Item 11: the two-sided scenario's throughput and distance from its floor."""
+    found = results.two_sided
+    if found is None:
+        return []
+    per_day = found.seconds / (found.trials * found.horizon)
+    ratio = per_day / found.floor_seconds
+    return [
+        Row(
+            "11 two-sided",
+            f"{found.scenario}, {found.trials:,} trials, 1 worker",
+            _rate(found.trials * found.horizon, found.seconds) + f"; {found.seconds:.2f} s",
+            "trial-days/s (time per trial-day)",
+        ),
+        Row(
+            "11 two-sided",
+            f"engine / floor ({found.scenario})",
+            f"{per_day * 1e9:.1f} ns / {found.floor_seconds * 1e9:.1f} ns = {ratio:.1f}x",
+            f"<= {TARGET_FLOOR:.0f}x",
+            _status(ratio <= TARGET_FLOOR, f"{ratio:.1f}x"),
         ),
     ]
 
@@ -1039,8 +1121,9 @@ def markdown(results: Results, table: list[Row], quick: bool, seconds: float) ->
         "## Reproduce",
         "",
         "```",
-        "python benchmarks/run.py            # the full run; writes this file",
-        "python benchmarks/run.py --quick    # a few minutes; prints the same figures",
+        "python benchmarks/run.py --with-scale  # the full run with item 10; writes this file",
+        "python benchmarks/run.py               # the full run without item 10",
+        "python benchmarks/run.py --quick       # a few minutes; prints the same figures",
         "```",
         "",
         "Times are wall-clock, best of "
@@ -1087,6 +1170,14 @@ def markdown(results: Results, table: list[Row], quick: bool, seconds: float) ->
         "block, each at its own default trials and seed) with one worker, then its three files "
         "written to a temporary folder: what `escalation backtest scenarios` does. One run "
         "(not best of the repeats); it measures whatever cases the folder holds when it runs.",
+        "9. **Explore**: what the page does after a change, in this process: the settings "
+        "written into a scenario and validated, the trials played with the scenario's seed, "
+        "the paired table against the scenario as written (already played), and the figures.",
+        SCALE_TEXT
+        + ("" if results.scale is not None else " Not measured in this run (`--with-scale`)."),
+        "11. **Two-sided**: the throughput of item 1 and the floor of item 3 for a scenario in "
+        "which two actors decide (`--two-sided`, default kargil1999), at the baseline's trials "
+        "on one worker.",
         "",
         "## Profile of one block",
         "",
@@ -1115,6 +1206,17 @@ def main(argv: list[str] | None = None) -> int:
         help="measure only item 7, the start-up of --help and validate, and write nothing",
     )
     parser.add_argument("--casebook", type=Path, default=DEFAULT_CASEBOOK)
+    parser.add_argument(
+        "--with-scale",
+        action="store_true",
+        help="a full run that also measures item 10 (several more minutes)",
+    )
+    parser.add_argument(
+        "--two-sided",
+        type=Path,
+        default=DEFAULT_TWO_SIDED,
+        help="two-sided scenario of item 11 (default: scenarios/kargil1999.yaml)",
+    )
     parser.add_argument(
         "--backtest",
         action="store_true",
@@ -1162,8 +1264,15 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out if args.out is not None else (None if args.quick else ROOT / "BENCHMARKS.md")
     started = time.perf_counter()
     results = measure(
-        settings, args.scenario, log=lambda m: print(m, file=sys.stderr), casebook=args.casebook
+        settings,
+        args.scenario,
+        log=lambda m: print(m, file=sys.stderr),
+        casebook=args.casebook,
+        two_sided_path=args.two_sided,
     )
+    if args.with_scale:
+        print("scale: a streamed run and a Dask run ...", file=sys.stderr)
+        results.scale = scale_check(args.scenario)
     seconds = time.perf_counter() - started
     table = rows(results)
     print(text_table(table))

@@ -46,7 +46,8 @@ def tiny(bench, dec2021_path: Path):
         startup_repeats=1,
         explore_trials=300,
     )
-    return bench.measure(settings, dec2021_path, log=lambda message: None)
+    two_sided = ROOT / "scenarios" / "kargil1999.yaml"
+    return bench.measure(settings, dec2021_path, log=lambda message: None, two_sided_path=two_sided)
 
 
 def test_every_figure_is_measured(tiny) -> None:
@@ -69,6 +70,14 @@ def test_explore_replay_is_measured(bench, tiny) -> None:
     assert [r.item for r in rows] == ["9 explore", "9 explore"] and rows[1].target
 
 
+def test_the_two_sided_scenario_is_measured(bench, tiny) -> None:
+    found = tiny.two_sided
+    assert (found.scenario, found.trials) == ("kargil1999.yaml", 2000)
+    assert all(math.isfinite(t) and t > 0 for t in (found.seconds, found.floor_seconds))
+    rows = bench.two_sided_rows(tiny)
+    assert [r.item for r in rows] == ["11 two-sided", "11 two-sided"] and rows[1].target
+
+
 def test_baseline_plays_the_same_outcomes(tiny) -> None:
     assert tiny.baseline_shares.keys() == tiny.engine_shares.keys()
     assert sum(tiny.baseline_shares.values()) == pytest.approx(1.0)
@@ -86,7 +95,8 @@ def test_table_and_markdown_name_every_item_and_target(bench, tiny) -> None:
     table = bench.rows(tiny)
     items = {row.item for row in table}
     assert {"1 throughput", "2 baseline", "3 floor", "4 memory", "5 scaling", "6 profile"} <= items
-    assert "7 start-up" in items
+    assert "7 start-up" in items and "11 two-sided" in items
+    assert any(row.target.startswith(">= 2.5 M") for row in table)  # the rate of issues 8, 9
     judged = [row for row in table if row.target]
     assert all(row.status == "met" or row.status.startswith("GAP") for row in judged if row.status)
     text = bench.markdown(tiny, table, quick=True, seconds=1.0)
