@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -439,3 +440,34 @@ def test_parameter_columns_are_the_floats_without_a_colon() -> None:
         }
     )
     assert parameter_columns(trials) == ["cost", "forces@56"]
+
+
+def test_pawn_binary_equals_salib_pawn_for_a_yes_no_outcome() -> None:
+    # The closed form (the KS distance of two 0/1 samples is the gap of their shares) must give
+    # SALib's own numbers: continuous, tied, constant and partly missing columns.
+    for n in (3000, 12_000):  # scipy's exact and asymptotic modes
+        _check_pawn_against_salib(n)
+
+
+def _check_pawn_against_salib(n: int) -> None:
+    from SALib.analyze import pawn
+
+    from escalation.analysis.drivers import pawn_binary
+
+    rng = np.random.default_rng(5)
+    x = np.column_stack(
+        [
+            rng.random(n),
+            rng.integers(0, 4, n).astype(float),  # ties
+            np.full(n, 2.0),  # constant: every slice but the last is empty
+            np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n)),  # missing values
+        ]
+    )
+    y = rng.random(n) < 0.15 + 0.5 * x[:, 0]
+    problem = {"num_vars": 4, "names": list("abcd"), "bounds": [[0.0, 1.0]] * 4}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.asarray(pawn.analyze(problem, x, y.astype(float), S=10)["median"])
+    expected = np.where(np.isfinite(expected), expected, 0.0)
+    np.testing.assert_allclose(pawn_binary(x, y, 10), expected, rtol=1e-12, atol=0)
+    assert pawn_binary(x, y, 10)[0] > 0.1  # the planted driver
