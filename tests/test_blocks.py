@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,9 @@ from escalation.engine import play as engine_play
 from escalation.engine.blocks import block_specs, play_blocks
 from escalation.engine.results import assemble
 from escalation.model.plan import Plan
+from escalation.scenario.load import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_block_specs_cover_the_trials_in_order() -> None:
@@ -85,3 +89,19 @@ def test_dec2021_full_blocks_match_across_workers(dec2021_path: Path) -> None:
     assert one.info["blocks"] == 3
     pd.testing.assert_frame_equal(one.trials, two.trials)
     pd.testing.assert_frame_equal(one.timeline, two.timeline)
+
+
+@pytest.mark.parametrize("name", ["dec2021.yaml", "kargil1999.yaml"])
+def test_a_played_block_leaves_no_reference_cycle(name: str) -> None:
+    # A block's arrays must be freed as soon as it is played, not whenever Python's cyclic
+    # collector happens to run: a streamed run of many blocks would otherwise grow.
+    scenario = load_scenario(ROOT / "scenarios" / name)
+    spec = blocks.block_specs(2000, 3)[0]
+    blocks.play_block(scenario, spec)
+    gc.collect()
+    gc.disable()
+    try:
+        blocks.play_block(scenario, spec)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

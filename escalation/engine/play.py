@@ -25,7 +25,6 @@ results never depends on the machine. In every case the blocks and their seeds a
 from __future__ import annotations
 
 import datetime
-import gc
 import importlib.metadata
 import platform
 import time
@@ -40,7 +39,6 @@ from escalation.engine.folders import OutputError, write_folder
 from escalation.engine.memory import MAX_WINDOW, check_memory, stream_window
 from escalation.engine.results import RunResult, assemble
 from escalation.model.plan import Plan
-from escalation.model.records import BlockResult
 from escalation.scenario.check import ScenarioValueError
 from escalation.scenario.load import load_scenario, locate, scenario_hash
 from escalation.scenario.schema import MAX_HORIZON, MAX_TRIALS, Scenario
@@ -126,21 +124,7 @@ def played_blocks(
     :func:`~escalation.engine.executors.stream`)."""
     shared = pool.share(scenario)  # sent once to each worker of a cluster
     tasks = ((spec, (shared, spec)) for spec in specs)
-    yield from stream(pool, play_collected, tasks, window, backlog)
-
-
-def play_collected(scenario: Scenario, spec: BlockSpec) -> BlockResult:
-    """:func:`~escalation.engine.blocks.play_block`, then Python's cyclic collector.
-
-    A block's model leaves reference cycles that hold some of its arrays (tens of MB for a
-    block of dec2021) until the collector runs, which large arrays alone never prompt: a
-    streamed run would grow by a block's worth of memory per block. Collecting after each
-    block (a few hundredths of a second against seconds of play) keeps memory flat.
-    """
-    try:
-        return play_block(scenario, spec)
-    finally:
-        gc.collect()
+    yield from stream(pool, play_block, tasks, window, backlog)
 
 
 def _specs(scenario: Scenario, block_size: int | None) -> list[BlockSpec]:

@@ -559,7 +559,11 @@ class CrisisModel(mesa.Model):
         then: an engine playing block after block would otherwise hold many blocks' arrays.
         The result of :meth:`play` does not refer to the model and stays valid.
         """
+        agents = list(self.agents)
         self.remove_all_agents()
+        for agent in agents:
+            # A decider and its helpers (foresight, campaigns, rung terms) refer to each other.
+            vars(agent).clear()
         vars(self).clear()
 
     def classify(self) -> np.ndarray:
