@@ -145,13 +145,22 @@ def _thirds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rule.masks(x)
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, ties sharing their mean rank), as ``pandas.Series.rank``."""
+    if values.dtype == bool:
+        # Two tied groups: the noes share ranks 1..n0, the yeses n0+1..n.
+        noes = int((~values).sum())
+        return np.where(values, noes + (len(values) - noes + 1) / 2, (noes + 1) / 2)
+    return pd.Series(values).rank(method="average").to_numpy(dtype=float, copy=True)
+
+
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rank correlation of ``x`` with ``y`` (0 when either is constant)."""
     finite = np.isfinite(x)
     if finite.sum() < 2:
         return 0.0
-    rx = pd.Series(x[finite]).rank(method="average").to_numpy(dtype=float, copy=True)
-    ry = pd.Series(y[finite].astype(float)).rank(method="average").to_numpy(dtype=float, copy=True)
+    rx = _ranks(x[finite])
+    ry = _ranks(y[finite])
     rx -= rx.mean()
     ry -= ry.mean()
     den = float(np.sqrt((rx**2).sum() * (ry**2).sum()))
