@@ -697,16 +697,20 @@ def _print_result(result) -> None:
     table.add_column("probability", justify="right")
     table.add_column("95% interval", justify="right")
     table.add_column("trials", justify="right")
+    labels = result.labels
     for row in result.summary.itertuples():
         table.add_row(
-            str(row.outcome).replace("_", " "),
+            labels.outcome(str(row.outcome)),
             f"{row.probability:.1%}",
             f"{row.lo:.1%} – {row.hi:.1%}",
             f"{row.count:,}",
         )
     consoles.out.print(table)
+    dated = labels.start is not None
     timing = Table(
-        title="When violence starts (day from the scenario's start)", title_justify="left"
+        title="When violence starts (day from the scenario's start"
+        + (", and its date)" if dated else ")"),
+        title_justify="left",
     )
     timing.add_column("reached")
     timing.add_column("share", justify="right")
@@ -715,8 +719,10 @@ def _print_result(result) -> None:
     for row in result.timing.itertuples():
         # <NA> (never reached) has no truth value, so test for it, not with != itself
         median = "–" if pd.isna(row.median_day) else f"{row.median_day:g}"
-        interval = "–" if median == "–" else f"{row.lo:g} – {row.hi:g}"
-        timing.add_row(str(row.outcome).replace("_", " "), f"{row.share:.1%}", median, interval)
+        if dated and median != "–":
+            median += f" ({labels.date(int(row.median_day))})"
+        interval = "–" if pd.isna(row.median_day) else f"{row.lo:g} – {row.hi:g}"
+        timing.add_row(labels.outcome(str(row.outcome)), f"{row.share:.1%}", median, interval)
     consoles.out.print(timing)
     sample = _sample_text(result)
     if sample:

@@ -212,7 +212,7 @@ def test_run_writes_the_five_files(dec2021_path: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in out.iterdir()) == sorted(RUN_FILES)
     assert f"results written to {out}" in result.stdout.replace("\n", "")  # rich may wrap it
-    assert "frozen standoff" in result.stdout  # the outcome table
+    assert "Frozen standoff" in result.stdout  # the outcome table, labelled as in the ladder
 
     info = json.loads((out / "run.json").read_text())
     assert (info["seed"], info["trials"], info["horizon"], info["workers"]) == (5, 300, 30, 2)
