@@ -8,12 +8,12 @@ folder to keep a screenshot of every page there.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
 import pytest
+from browsing import browser_context
 from builders import scenario, two_deciders
 
 from escalation import api
@@ -21,34 +21,12 @@ from escalation.discover import discover
 
 ROOT = Path(__file__).resolve().parent.parent
 DEC2021 = ROOT / "scenarios" / "dec2021.yaml"
-CACHE = Path.home() / ".cache" / "escalation-browser"
-
-
-def _browser_or_skip():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright is not installed (pip install playwright)")
-    path_file = CACHE / "chromium-path"
-    if not path_file.is_file():
-        pytest.skip("no headless Chromium: run shared/tools/browser/setup.sh once")
-    executable = path_file.read_text().strip()
-    if not Path(executable).is_file():
-        pytest.skip(f"the Chromium binary {executable} is gone: run setup.sh again")
-    args = json.loads((CACHE / "chromium-args.json").read_text())
-    return sync_playwright, executable, args
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright, executable, args = _browser_or_skip()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=args)
-        # One context for every page; a page is not closed: this Chromium runs in a single
-        # process, which closing a page can end.
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    with browser_context(viewport={"width": 1280, "height": 900}) as context:
         yield context
-        chromium.close()
 
 
 #: Reads what each plotly figure of the page shows: its title, axis titles and traces.

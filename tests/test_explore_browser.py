@@ -9,12 +9,12 @@ a folder to keep screenshots of the page there.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from pathlib import Path
 
 import pytest
+from browsing import browser_context
 
 from escalation import api
 from escalation.explore import missing
@@ -26,39 +26,17 @@ from escalation.sweeps.experiment import load_experiment
 ROOT = Path(__file__).resolve().parent.parent
 DEC2021 = ROOT / "scenarios" / "dec2021.yaml"
 KARGIL = ROOT / "scenarios" / "kargil1999.yaml"
-CACHE = Path.home() / ".cache" / "escalation-browser"
 WAIT_MS = 120_000
-
-
-def _browser_or_skip():
-    if missing() is not None:
-        pytest.skip('Dash is not installed (pip install "escalation[explore]")')
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright is not installed (pip install playwright)")
-    path_file = CACHE / "chromium-path"
-    if not path_file.is_file():
-        pytest.skip("no headless Chromium: run shared/tools/browser/setup.sh once")
-    executable = path_file.read_text().strip()
-    if not Path(executable).is_file():
-        pytest.skip(f"the Chromium binary {executable} is gone: run setup.sh again")
-    args = json.loads((CACHE / "chromium-args.json").read_text())
-    return sync_playwright, executable, args
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright, executable, args = _browser_or_skip()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=args)
-        # One context for every page; pages are not closed (this Chromium runs in a single
-        # process, which closing a page can end).
-        context = chromium.new_context(
-            viewport={"width": 1400, "height": 1000}, accept_downloads=True
-        )
+    if missing() is not None:
+        pytest.skip('Dash is not installed (pip install "escalation[explore]")')
+    with browser_context(
+        viewport={"width": 1400, "height": 1000}, accept_downloads=True
+    ) as context:
         yield context
-        chromium.close()
 
 
 def _serve(path: Path):
