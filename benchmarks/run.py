@@ -891,9 +891,9 @@ def rows(results: Results) -> list[Row]:
     out += startup_rows(results)
     out += backtest_rows(results)
     out += explore_rows(results)
-    out += two_sided_rows(results)
     if results.scale is not None:
         out += scale_rows(results.scale)
+    out += two_sided_rows(results)
     return out
 
 
