@@ -36,7 +36,7 @@ from escalation.scenario.distributions import (
     parse_distribution,
 )
 from escalation.scenario.schema import Scenario
-from escalation.sweeps.variables import PathError, make_target
+from escalation.sweeps.variables import PathError, make_target, number_text
 
 #: Most trials a page may ask for (a live page, not a batch run; the CLI has no such cap).
 MAX_PAGE_TRIALS = 1_000_000
@@ -173,7 +173,7 @@ def _field_text(value: Any, parameters: set[str], beliefs: set[str]) -> FieldTex
     if value is None:
         return FieldText("", "default")
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return FieldText(_number_text(value), "number")
+        return FieldText(number_text(value), "number")
     text = str(value).strip()
     if text in parameters:
         return FieldText(text, "parameter")
@@ -189,9 +189,9 @@ def _parameter_controls(scenario: Scenario) -> dict[str, ParameterControl]:
     for name, parameter in scenario.parameters.items():
         if parameter.path is not None:
             days = tuple(int(day) for day, _ in parameter.path)
-            texts = tuple(_number_text(dist) for _, dist in parameter.path)
+            texts = tuple(number_text(dist) for _, dist in parameter.path)
         else:
-            days, texts = None, (_number_text(parameter.dist),)
+            days, texts = None, (number_text(parameter.dist),)
         dists = tuple(parse_distribution(text) for text in texts)
         if all(dist.is_constant for dist in dists):
             continue  # nothing uncertain to fix or shift
@@ -408,7 +408,7 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return _number_text(value) if math.isfinite(float(value)) else None
+        return number_text(value) if math.isfinite(float(value)) else None
     if isinstance(value, str) and value.strip() and len(value) <= MAX_TEXT:
         return value.strip()
     return None
@@ -428,17 +428,6 @@ def _exact_text(value: Any) -> str:
     """A number as the shortest text that reads back as the same number (for the URL)."""
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
-
-
-def _number_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | np.integer | np.floating):
-        number = float(value)
-        if number.is_integer() and abs(number) < 1e15:
-            return str(int(number))
-        return format(number, ".10g")
     return str(value)
 
 
@@ -521,13 +510,13 @@ def changes(controls: Controls, settings: Settings) -> tuple[list[Change], list[
             shift, dists = None, control.dists
         if q is not None:
             values = [float(dist.ppf(np.array([q]))[0]) for dist in dists]
-            fixed = ", ".join(_number_text(v) for v in values)
+            fixed = ", ".join(number_text(v) for v in values)
             if shift is None:
                 found.append(
                     Change(
                         f"parameters.{name}",
                         q,
-                        f"parameter {name} fixed at its {_number_text(q)} quantile ({fixed})",
+                        f"parameter {name} fixed at its {number_text(q)} quantile ({fixed})",
                         quantile=True,
                     )
                 )
@@ -535,9 +524,9 @@ def changes(controls: Controls, settings: Settings) -> tuple[list[Change], list[
             dists = tuple(Constant(v) for v in values)  # shifted, then fixed: plain values
         if shift is None and q is None:
             continue
-        how = f"shifted by {_number_text(shift)}" if shift is not None else ""
+        how = f"shifted by {number_text(shift)}" if shift is not None else ""
         if q is not None:
-            how += f", then fixed at its {_number_text(q)} quantile"
+            how += f", then fixed at its {number_text(q)} quantile"
         for index, dist in enumerate(dists):
             if control.days is None:
                 path, before = f"parameters.{name}.dist", control.text

@@ -71,7 +71,7 @@ class Target:
             return {"path": [[day, x] for day, x in zip(self.path_days, numbers, strict=True)]}
         if self.template is None:
             return value
-        text = self.template.replace("{x}", _number_text(value))
+        text = self.template.replace("{x}", number_text(value))
         return fold_arguments(text) if self.distribution_text else text
 
     def apply(self, data: dict[str, Any], value: Any) -> None:
@@ -92,8 +92,9 @@ class Target:
             holder[self.parts[-1]] = written
 
 
-def _number_text(value: Any) -> str:
-    """Text of a design value for a template: numbers to 10 significant digits."""
+def number_text(value: Any) -> str:
+    """Text of a number for a scenario field: 10 significant digits, integers without a point,
+    booleans as YAML writes them."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | np.integer | np.floating):
@@ -127,7 +128,7 @@ def fold_arguments(text: str) -> str:
         number = float(value)
         if not math.isfinite(number):
             raise ValueError(f"{expr.strip()!r} in {text!r} is not a finite number")
-        folded.append(f"{key.strip()}={_number_text(number)}" if sep else _number_text(number))
+        folded.append(f"{key.strip()}={number_text(number)}" if sep else number_text(number))
     return f"{name}({', '.join(folded)})"
 
 
