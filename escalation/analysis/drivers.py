@@ -135,16 +135,6 @@ def thirds(x: np.ndarray) -> Thirds | None:
     return Thirds(cut, cut, False, True)
 
 
-def _thirds(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean masks for the bottom and top thirds of ``x`` (see :func:`thirds`); both are
-    empty for a constant ``x``."""
-    rule = thirds(x)
-    if rule is None:
-        empty = np.zeros(x.shape, dtype=bool)
-        return empty, empty
-    return rule.masks(x)
-
-
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Average ranks (1-based, ties sharing their mean rank), as ``pandas.Series.rank``."""
     if values.dtype == bool:
@@ -193,22 +183,13 @@ def _cut_text(values: np.ndarray, mask: np.ndarray, side: str) -> str:
 
 def _parameter_effect(x: np.ndarray, y: np.ndarray, level: float, overall: float) -> _Effect:
     """P(``y``) in the top third of ``x`` minus the bottom third, with Newcombe's interval."""
-    low, high = _thirds(x)
-    if not (low.any() and high.any()):
+    rule = thirds(x)
+    if rule is None:  # constant: no thirds
         return _Effect(overall, overall, 0.0, 0.0, 0.0, 0.0, "", "", False)
-    k_high, n_high, k_low, n_low = y[high].sum(), high.sum(), y[low].sum(), low.sum()
-    d, d_lo, d_hi = newcombe_difference(k_high, n_high, k_low, n_low, level)
-    return _Effect(
-        p_low=float(k_low / n_low),
-        p_high=float(k_high / n_high),
-        difference=float(d),
-        lo=float(d_lo),
-        hi=float(d_hi),
-        spearman=_spearman(x, y),
-        low=_cut_text(x, low, "low"),
-        high=_cut_text(x, high, "high"),
-        varies=True,
-    )
+    low, high = rule.masks(x)
+    counted = (int(y[low].sum()), int(low.sum())), (int(y[high].sum()), int(high.sum()))
+    spearman = _spearman(x, y) if low.any() and high.any() else 0.0
+    return _counted_effect(x, rule, *counted, spearman, level, overall)
 
 
 def _counted_effect(
