@@ -25,20 +25,12 @@ import hashlib
 import sys
 from pathlib import Path
 
+from escalation.scenario.schema import ICB_TRIGGERS
+
 #: SHA-256 of the copy of icb1v14.csv the shipped tables were counted from.
 SHA256 = "f0115d16b6ca8266a471cf53c8db54de32a64ba8e5855d727a51ee699014db1f"
 #: ICB's BREAK codes 1-9, in the names of the scenario format's ``case.trigger``.
-TRIGGERS = (
-    "verbal_act",
-    "political_act",
-    "economic_act",
-    "external_change",
-    "other_non_violent_act",
-    "internal_challenge",
-    "non_violent_military_act",
-    "indirect_violent_act",
-    "violent_act",
-)
+TRIGGERS = ICB_TRIGGERS
 
 
 def read_crises(path: Path) -> list[dict[str, str]]:
