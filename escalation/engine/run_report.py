@@ -385,9 +385,9 @@ def _drivers_note(result: RunResult, focus: str) -> str:
     text += (
         f" Left: P({focus}) in the top third of each parameter minus the bottom third (for a "
         "private type: in the type where it is likeliest minus the one where it is rarest), "
-        "with 95% intervals. Right: the PAWN index (Pianosi and Wagener 2015, as in SALib), a global "
-        "measure on the same trials that also sees effects that are not monotone; the dashed "
-        "line is the index of a dummy factor of pure noise. Parameters are read as drawn, "
+        "with 95% intervals. Right: the PAWN index (Pianosi and Wagener 2015, as in SALib), a "
+        "global measure on the same trials that also sees effects that are not monotone; the "
+        "dashed line is the index of a dummy factor of pure noise. Parameters are read as drawn, "
         "before a type's overrides. Associations in the model, not causes in the world."
     )
     if result.streamed is not None and result.streamed.sample_trials < result.n_trials:
