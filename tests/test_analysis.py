@@ -473,10 +473,14 @@ def _check_pawn_against_salib(n: int) -> None:
     assert pawn_binary(x, y, 10)[0] > 0.1  # the planted driver
 
 
-def test_average_ranks_of_a_yes_no_column_are_pandas_ranks() -> None:
+def test_average_ranks_are_pandas_ranks() -> None:
     from escalation.analysis.drivers import _ranks
 
     rng = np.random.default_rng(2)
     for y in (rng.random(5000) < 0.3, np.zeros(4, dtype=bool), np.ones(3, dtype=bool)):
         expected = pd.Series(y.astype(float)).rank(method="average").to_numpy()
         np.testing.assert_array_equal(_ranks(y), expected)
+    # Numbers: without ties (the fast path) and with them.
+    for x in (rng.random(5000), rng.integers(0, 9, 5000).astype(float), np.array([2.0])):
+        expected = pd.Series(x).rank(method="average").to_numpy()
+        np.testing.assert_array_equal(_ranks(x), expected)

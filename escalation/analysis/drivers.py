@@ -141,6 +141,12 @@ def _ranks(values: np.ndarray) -> np.ndarray:
         # Two tied groups: the noes share ranks 1..n0, the yeses n0+1..n.
         noes = int((~values).sum())
         return np.where(values, noes + (len(values) - noes + 1) / 2, (noes + 1) / 2)
+    order = np.argsort(values)  # ties, where any, go to pandas below
+    ordered = values[order]
+    if not np.isnan(ordered[-1:]).any() and not (ordered[1:] == ordered[:-1]).any():
+        ranks = np.empty(len(values))  # no ties: the ranks are the positions in order
+        ranks[order] = np.arange(1, len(values) + 1)
+        return ranks
     return pd.Series(values).rank(method="average").to_numpy(dtype=float, copy=True)
 
 
@@ -281,11 +287,11 @@ def pawn_binary(x: np.ndarray, y: np.ndarray, slices: int = PAWN_SLICES) -> np.n
         for column in range(x.shape[1]):
             values = x[:, column]
             q = np.nanquantile(values, cuts)
-            lower = values[:, None] >= q[None, :slices]
-            upper = values[:, None] < q[None, 1 : slices + 1]
-            inside = lower & upper
-            n = inside.sum(axis=0).astype(np.int64)
-            z = (inside & zeros[:, None]).sum(axis=0).astype(np.int64)
+            # Slice s holds q_s <= x < q_s+1: the number of inner cuts at or below x; the
+            # largest values (x = q_S) and NaN fall past the last slice, into none.
+            where = np.searchsorted(q[1 : slices + 1], values, side="right")
+            n = np.bincount(where, minlength=slices + 1)[:slices].astype(np.int64)
+            z = np.bincount(where[zeros], minlength=slices + 1)[:slices].astype(np.int64)
             used = n > 0
             # |z/n_s - Z/N| as one fraction of integers, rounded once.
             gaps = np.abs(z[used] * total - total_zeros * n[used]) / (n[used] * total)
