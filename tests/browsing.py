@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 CACHE = Path.home() / ".cache" / "escalation-browser"
+#: How long any wait of a browser test may take, in milliseconds.
+TIMEOUT_MS = 120_000
 
 
 def chromium_or_skip() -> tuple[Any, str, list[str]]:
@@ -43,6 +45,10 @@ def browser_context(**options: Any) -> Iterator[Any]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=args)
         try:
-            yield chromium.new_context(**options)
+            context = chromium.new_context(**options)
+            # Generous waits: a page under a loaded CI machine (every core busy with other
+            # tests) can take far longer than Playwright's default of 30 s to reload.
+            context.set_default_timeout(TIMEOUT_MS)
+            yield context
         finally:
             chromium.close()
