@@ -12,8 +12,7 @@ start-up) does not load numpy, pandas and Mesa before they are needed.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from escalation.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -29,17 +28,4 @@ _EXPORTS = {
 
 __all__ = ["InputError", "RunResult", "__version__", "compare", "load_scenario", "run", "sweep"]
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'escalation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The module's names, the lazily imported ones included."""
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

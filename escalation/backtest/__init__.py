@@ -17,8 +17,7 @@ that a worker playing a case imports only the engine.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from escalation.lazy import lazy_exports
 
 #: Public names and the module each lives in.
 _EXPORTS = {
@@ -33,9 +32,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'escalation.backtest' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
